@@ -1,0 +1,29 @@
+# One-line helpers so component CMakeLists stay boring.
+
+# threatd_add_library(name SOURCES... DEPS...)
+#   A static library `threatd_<name>` rooted at src/ for includes
+#   (#include "common/status.h").
+function(threatd_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(threatd_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(threatd_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(threatd_${name} PRIVATE ${THREATD_WARNING_FLAGS})
+  target_link_libraries(threatd_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# threatd_add_test(name LABEL unit|integration|e2e SOURCES... DEPS...)
+#   A GoogleTest executable registered with CTest under its label.
+function(threatd_add_test name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${THREATD_WARNING_FLAGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "THREATD_SOURCE_DIR=${PROJECT_SOURCE_DIR};THREATD_BINARY=${PROJECT_BINARY_DIR}/src/app/threatd"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
