@@ -11,19 +11,23 @@ function(threatd_add_library name)
   target_link_libraries(threatd_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# threatd_add_test(name LABEL unit|integration|e2e SOURCES... DEPS...)
-#   A GoogleTest executable registered with CTest under its label.
+# threatd_add_test(name LABEL unit|integration|e2e SOURCES... DEPS... [PROPERTIES k v...])
+#   A GoogleTest executable registered with CTest under its label. PROPERTIES
+#   are extra CTest properties for every test case (e.g. FIXTURES_REQUIRED postgres).
 function(threatd_add_test name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${THREATD_WARNING_FLAGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  # Where the e2e tests find the binary (THREATD_BINARY in the environment overrides it).
+  target_compile_definitions(${name} PRIVATE THREATD_BINARY_PATH="${PROJECT_BINARY_DIR}/bin/threatd")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "THREATD_SOURCE_DIR=${PROJECT_SOURCE_DIR};THREATD_BINARY=${PROJECT_BINARY_DIR}/src/app/threatd"
+    # One variable only: a ';' inside PROPERTIES would split the list.
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "THREATD_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+               ${ARG_PROPERTIES}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -10,7 +10,7 @@ PACKAGES=(
   libboost-dev libssl-dev
   libsqlite3-dev libpq-dev libpqxx-dev
   librdkafka-dev
-  libxgboost-dev
+  libxgboost-dev zlib1g-dev
   nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev

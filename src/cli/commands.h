@@ -1,0 +1,13 @@
+// Subcommand groups of the `threatd` binary. Each Register* function adds its
+// subcommands to the root app; a subcommand's callback stores the process
+// exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace threatd::cli {
+
+void RegisterServeCommand(CLI::App& root, int& exit_code);    // serve
+void RegisterAdminCommands(CLI::App& root, int& exit_code);   // migrate, config show, keys, version
+
+}  // namespace threatd::cli

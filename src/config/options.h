@@ -1,0 +1,71 @@
+// Options: every setting of the threatd service, with its built-in default.
+//
+// This struct is the reference documentation of the configuration: each
+// member corresponds to one key of the key table (config/keys.cpp), which
+// gives its file key (`http.port`), environment names (`THREATD_HTTP_PORT`
+// plus the original system's names such as `DATABASE_URL`), accepted values
+// and whether it is a secret. configs/threatd.example.yaml documents every
+// key; a test keeps the two in step.
+//
+// Thread-safety: a plain value, loaded once at start and then read-only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace threatd::config {
+
+using Seconds = std::chrono::milliseconds;  // durations are stored in ms
+
+struct HttpSection {
+  std::string host = "127.0.0.1";          // interface to listen on
+  uint16_t port = 8000;                     // 0 picks a free port (tests)
+  int io_threads = 2;                       // Asio threads
+  int worker_threads = 4;                   // threads running blocking handlers
+  int max_connections = 1024;               // beyond it: 503 and close
+  Seconds header_timeout{10'000};
+  Seconds read_timeout{30'000};
+  Seconds idle_timeout{60'000};
+  Seconds shutdown_grace{10'000};           // in-flight requests finish within it
+  size_t max_body_bytes = 1 << 20;          // default per-route JSON body limit
+  size_t max_upload_bytes = 0;              // 0 = unlimited (uploads are streamed)
+  std::vector<std::string> cors_origins;    // empty = same origin only
+  bool metrics_public = true;               // false: /metrics needs a viewer key
+  std::string assets_dir;                   // API docs + console; "" = next to the binary
+};
+
+struct DatabaseSection {
+  std::string url;     // "" = sqlite:///<data_dir>/threatd.db
+  int pool_size = 4;   // PostgreSQL connections / SQLite readers
+};
+
+struct KafkaSection {
+  std::string bootstrap_servers;  // "" = Kafka disabled (the embedded default)
+  std::string topic_realtime = "network-traffic";
+  std::string topic_external = "external-traffic";
+  std::string topic_predictions = "predictions";
+  std::string group_id = "threat-detection-consumer";
+  std::string external_group_id = "external-data-consumer";
+};
+
+struct AuthSection {
+  bool bootstrap_admin_key = true;  // first start with no keys: create and print one
+};
+
+struct Options {
+  std::string data_dir = "./data";   // SQLite file, model bundles
+  std::string log_level = "info";
+  std::string api_prefix = "/api/v1";
+  HttpSection http;
+  DatabaseSection database;
+  KafkaSection kafka;
+  AuthSection auth;
+
+  // database.url, or the embedded SQLite default under data_dir.
+  std::string EffectiveDatabaseUrl() const;
+};
+
+}  // namespace threatd::config

@@ -1,0 +1,154 @@
+#include "storage/sqlite/sqlite_connection.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace threatd::storage::sqlite {
+
+namespace {
+
+Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
+  const std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string message = fmt::format("sqlite: {}: {}", what, detail);
+  const int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::Conflict(std::move(message));
+      }
+      return Status::Validation(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(std::move(message), "the database is locked by another process; retry later");
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return Status::Unavailable(std::move(message), "check the database file, its directory and free disk space");
+    default:
+      return Status::Internal(std::move(message));
+  }
+}
+
+}  // namespace
+
+struct SqliteStatement::Impl {
+  sqlite3* db = nullptr;      // not owned
+  sqlite3_stmt* stmt = nullptr;  // owned; finalized in the destructor
+  Status bind_error;
+  ~Impl() { sqlite3_finalize(stmt); }
+  void Check(int rc, int index) {
+    if (rc != SQLITE_OK && bind_error.ok()) bind_error = FromSqlite(rc, db, fmt::format("binding parameter {}", index));
+  }
+};
+
+SqliteStatement::SqliteStatement(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStatement::SqliteStatement(SqliteStatement&&) noexcept = default;
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&&) noexcept = default;
+SqliteStatement::~SqliteStatement() = default;
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  impl_->Check(sqlite3_bind_int64(impl_->stmt, index, value), index);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, double value) {
+  impl_->Check(sqlite3_bind_double(impl_->stmt, index, value), index);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
+  impl_->Check(sqlite3_bind_text64(impl_->stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+               index);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::string>& text) {
+  return text ? Bind(index, std::string_view(*text)) : BindNull(index);
+}
+SqliteStatement& SqliteStatement::BindNull(int index) {
+  impl_->Check(sqlite3_bind_null(impl_->stmt, index), index);
+  return *this;
+}
+
+Result<bool> SqliteStatement::Step() {
+  if (!impl_->bind_error.ok()) return impl_->bind_error;
+  const int rc = sqlite3_step(impl_->stmt);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return FromSqlite(rc, impl_->db, "executing statement");
+}
+
+Status SqliteStatement::Run() {
+  while (true) {
+    auto row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+  }
+}
+
+bool SqliteStatement::IsNull(int c) const { return sqlite3_column_type(impl_->stmt, c) == SQLITE_NULL; }
+int64_t SqliteStatement::Int64(int c) const { return sqlite3_column_int64(impl_->stmt, c); }
+double SqliteStatement::Double(int c) const { return sqlite3_column_double(impl_->stmt, c); }
+std::string SqliteStatement::Text(int c) const {
+  const auto* p = sqlite3_column_text(impl_->stmt, c);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(impl_->stmt, c)));
+}
+std::optional<std::string> SqliteStatement::OptionalText(int c) const {
+  if (IsNull(c)) return std::nullopt;
+  return Text(c);
+}
+std::optional<int64_t> SqliteStatement::OptionalInt64(int c) const {
+  if (IsNull(c)) return std::nullopt;
+  return Int64(c);
+}
+
+struct SqliteConnection::Impl {
+  sqlite3* db = nullptr;  // owned; closed in the destructor
+  ~Impl() { sqlite3_close_v2(db); }
+};
+
+SqliteConnection::SqliteConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteConnection::~SqliteConnection() = default;
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool read_only,
+                                                                 std::chrono::milliseconds busy_timeout) {
+  auto impl = std::make_unique<Impl>();
+  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  const int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    return FromSqlite(rc, impl->db, fmt::format("opening '{}'", path))
+        .WithContext("cannot open the SQLite database");
+  }
+  sqlite3_busy_timeout(impl->db, static_cast<int>(busy_timeout.count()));
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(std::move(impl)));
+  THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
+  if (!read_only) {
+    // journal_mode=WAL is persistent in the file; in-memory databases ignore it.
+    THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"));
+  }
+  return conn;
+}
+
+Status SqliteConnection::Exec(std::string_view sql) {
+  const std::string text(sql);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(impl_->db, text.c_str(), nullptr, nullptr, &error);
+  sqlite3_free(error);  // sqlite3_errmsg still holds the message
+  if (rc != SQLITE_OK) return FromSqlite(rc, impl_->db, "executing SQL");
+  return Status::Ok();
+}
+
+Result<SqliteStatement> SqliteConnection::Prepare(std::string_view sql) {
+  auto impl = std::make_unique<SqliteStatement::Impl>();
+  impl->db = impl_->db;
+  const int rc = sqlite3_prepare_v2(impl_->db, sql.data(), static_cast<int>(sql.size()), &impl->stmt, nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, impl_->db, "preparing statement");
+  return SqliteStatement(std::move(impl));
+}
+
+int64_t SqliteConnection::LastInsertRowId() const { return sqlite3_last_insert_rowid(impl_->db); }
+int64_t SqliteConnection::Changes() const { return sqlite3_changes64(impl_->db); }
+bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(impl_->db) == 0; }
+
+}  // namespace threatd::storage::sqlite

@@ -1,0 +1,81 @@
+// SqliteConnection and SqliteStatement: move-only RAII wrappers around a
+// sqlite3* connection and a sqlite3_stmt* (both hidden behind a pimpl, so
+// sqlite3.h stays out of every header). Errors become Status values:
+// UNIQUE/PRIMARY KEY violations -> Conflict, other constraint failures ->
+// Validation, BUSY/LOCKED/CANTOPEN/IOERR/FULL -> Unavailable, else Internal.
+//
+// Ownership: a statement must not outlive its connection.
+// Thread-safety: none; a connection and its statements belong to one thread
+// at a time (the writer thread, or the holder of a read-pool lease).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace threatd::storage::sqlite {
+
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteStatement&&) noexcept;
+  SqliteStatement& operator=(SqliteStatement&&) noexcept;
+  ~SqliteStatement();
+
+  // Parameters are 1-based. A failed bind is reported by the next Step().
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, double value);
+  SqliteStatement& Bind(int index, std::string_view text);
+  SqliteStatement& Bind(int index, const std::optional<std::string>& text);  // nullopt -> NULL
+  SqliteStatement& BindNull(int index);
+
+  // True when a row is available, false when done.
+  Result<bool> Step();
+  // Steps to completion, for statements without results.
+  Status Run();
+
+  // Columns are 0-based; valid after Step() returned true.
+  bool IsNull(int column) const;
+  int64_t Int64(int column) const;
+  double Double(int column) const;
+  std::string Text(int column) const;
+  std::optional<std::string> OptionalText(int column) const;
+  std::optional<int64_t> OptionalInt64(int column) const;
+
+ private:
+  friend class SqliteConnection;
+  struct Impl;
+  explicit SqliteStatement(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class SqliteConnection {
+ public:
+  // Opens `path` (":memory:" for a private in-memory database). A writable
+  // connection creates the file and sets journal_mode=WAL and
+  // synchronous=NORMAL; every connection gets foreign_keys=ON and the busy
+  // timeout. Unavailable when the file cannot be opened.
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, bool read_only,
+                                                        std::chrono::milliseconds busy_timeout);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  // Runs one or more statements that return no rows.
+  Status Exec(std::string_view sql);
+  Result<SqliteStatement> Prepare(std::string_view sql);
+  int64_t LastInsertRowId() const;
+  int64_t Changes() const;
+  bool InTransaction() const;
+
+ private:
+  struct Impl;
+  explicit SqliteConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace threatd::storage::sqlite

@@ -1,0 +1,77 @@
+#include "storage/sqlite/sqlite_migrator.h"
+
+#include <fmt/format.h>
+
+#include "storage/micros.h"
+
+namespace threatd::storage::sqlite {
+
+namespace {
+constexpr const char* kCreateTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " checksum TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL)";
+
+Status ApplyOne(SqliteConnection& conn, const Migration& m, Clock::WallTime now) {
+  THREATD_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  Status s = conn.Exec(m.sql);
+  if (s.ok()) {
+    auto insert = conn.Prepare("INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (?,?,?,?)");
+    s = insert.ok() ? insert->Bind(1, m.version)
+                          .Bind(2, std::string_view(m.name))
+                          .Bind(3, std::string_view(m.checksum))
+                          .Bind(4, ToMicros(now))
+                          .Run()
+                    : insert.status();
+  }
+  if (s.ok()) s = conn.Exec("COMMIT");
+  if (!s.ok() && conn.InTransaction()) (void)conn.Exec("ROLLBACK");  // the original error is what matters
+  return s;
+}
+}  // namespace
+
+Result<std::vector<AppliedMigration>> ReadSqliteMigrations(SqliteConnection& conn) {
+  std::vector<AppliedMigration> out;
+  auto exists = conn.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (!exists.ok()) return exists.status();
+  auto found = exists->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return out;
+  auto q = conn.Prepare("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version");
+  if (!q.ok()) return q.status();
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({q->Int64(0), q->Text(1), q->Text(2), FromMicros(q->Int64(3))});
+  }
+  return out;
+}
+
+Result<MigrationReport> ApplySqliteMigrations(SqliteConnection& conn, const std::vector<Migration>& migrations,
+                                              Clock& clock) {
+  THREATD_RETURN_IF_ERROR(conn.Exec(kCreateTable).WithContext("creating schema_migrations"));
+  auto applied = ReadSqliteMigrations(conn);
+  if (!applied.ok()) return applied.status();
+  auto plan = PlanMigrations(migrations, *applied);
+  if (!plan.ok()) return plan.status();
+  MigrationReport report;
+  for (const auto& a : *applied) report.current_version = std::max(report.current_version, a.version);
+  for (const auto& m : *plan) {
+    const auto now = clock.Now();
+    const Status s = ApplyOne(conn, m, now);
+    if (!s.ok()) {
+      return Status(s.code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+                    fmt::format("migration {} failed and was rolled back ({}); the database stays at version {}",
+                                m.name, s.message(), report.current_version),
+                    "fix the migration or the database, then run `threatd migrate` again");
+    }
+    report.applied.push_back({m.version, m.name, m.checksum, now});
+    report.current_version = m.version;
+  }
+  return report;
+}
+
+}  // namespace threatd::storage::sqlite

@@ -1,0 +1,60 @@
+// The OpenAPI document lists exactly the routes the router serves.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "api/routes.h"
+#include "http/method.h"
+
+namespace threatd::api {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class OpenApiRoutes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OpenApiRoutes, DocumentAndRouterAgree) {
+  config::Options options;
+  options.api_prefix = GetParam();
+  metrics::Registry registry;
+  storage::StorageOptions so;
+  so.url = "sqlite::memory:";
+  auto db = storage::OpenDatabase(so, registry);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auth::ApiKeyService keys(**db, Clock::System(), registry);
+  HealthRegistry health;
+  ApiContext ctx{options, **db, keys, registry, health, Clock::System(), "/nonexistent", nullptr};
+  http::Router router;
+  RegisterSystemRoutes(router, ctx);
+  RegisterKeyRoutes(router, ctx);
+  RegisterRealtimeRoutes(router, ctx);
+
+  std::set<std::string> served;
+  for (const auto& r : router.Routes()) served.insert(Lower(http::MethodName(r.method)) + " " + r.pattern);
+  std::set<std::string> documented;
+  const auto& doc = OpenApiDocument(options.api_prefix);
+  for (const auto& [path, item] : doc["paths"].items())
+    for (const auto& [method, op] : item.items()) documented.insert(method + " " + path);
+
+  for (const auto& s : served) EXPECT_TRUE(documented.count(s)) << "route missing from openapi.json: " << s;
+  for (const auto& d : documented) EXPECT_TRUE(served.count(d)) << "documented but not routed: " << d;
+  EXPECT_GE(served.size(), 10u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Prefixes, OpenApiRoutes, ::testing::Values("/api/v1", "/threatd/api"));
+
+TEST(OpenApiDocument, ProtectedOperationsDeclareAuthErrors) {
+  const auto& doc = OpenApiDocument("/api/v1");
+  for (const auto& [path, item] : doc["paths"].items())
+    for (const auto& [method, op] : item.items()) {
+      const bool is_public = op.contains("security") && op["security"].empty();
+      if (!is_public) EXPECT_TRUE(op["responses"].contains("401")) << method << " " << path;
+    }
+}
+
+}  // namespace
+}  // namespace threatd::api

@@ -1,0 +1,78 @@
+#include "integration/storage/storage_fixture.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+
+namespace threatd::storage::testing {
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "postgresql";
+}
+
+std::string TestPgServerUrl() {
+  std::ifstream in(THREATD_TEST_PG_URL_FILE);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+namespace {
+std::string UniqueName() {
+  static std::atomic<int> counter{0};
+  return "threatd_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+}
+}  // namespace
+
+void StorageTest::SetUp() {
+  if (GetParam() == Backend::kSqlite) {
+    sqlite_path_ = (std::filesystem::temp_directory_path() / (UniqueName() + ".db")).string();
+    url_ = "sqlite://" + sqlite_path_;  // absolute path: sqlite:///tmp/...
+    return;
+  }
+  const std::string server = TestPgServerUrl();
+  if (server.empty()) {
+    GTEST_SKIP() << "no test PostgreSQL: " << THREATD_TEST_PG_URL_FILE
+                 << " is missing; run through ctest (fixture 'postgres') or scripts/pg-test-server.sh start";
+  }
+  pg_database_ = UniqueName();
+  pqxx::connection admin(server);
+  pqxx::nontransaction(admin).exec("CREATE DATABASE " + pg_database_);
+  url_ = server.substr(0, server.rfind('/') + 1) + pg_database_;
+}
+
+void StorageTest::TearDown() {
+  if (!sqlite_path_.empty()) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(sqlite_path_ + suffix);
+  }
+  if (!pg_database_.empty()) {
+    pqxx::connection admin(TestPgServerUrl());
+    pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + pg_database_ + " WITH (FORCE)");
+  }
+}
+
+std::unique_ptr<Database> StorageTest::Open(StorageOptions options) {
+  options.url = url_;
+  auto db = OpenDatabase(options, registry_, clock_);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+std::unique_ptr<Database> StorageTest::OpenMigrated() {
+  auto db = Open();
+  if (db == nullptr) return nullptr;
+  auto report = db->Migrate();
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  return db;
+}
+
+WallTime StorageTest::NextTime() {
+  clock_.Advance(std::chrono::milliseconds(1));
+  return clock_.Now();
+}
+
+}  // namespace threatd::storage::testing

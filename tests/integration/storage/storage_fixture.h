@@ -1,0 +1,45 @@
+// Test fixture verbs for the storage suite: each test gets a fresh, empty
+// database of the backend under test (a temp SQLite file, or a new database
+// on the test PostgreSQL server from the `postgres` CTest fixture) and drops
+// it afterwards.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "storage/database.h"
+
+namespace threatd::storage::testing {
+
+enum class Backend { kSqlite, kPostgresql };
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+
+// The URL of the test PostgreSQL server, or "" when the fixture did not run.
+std::string TestPgServerUrl();
+
+class StorageTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Opens a fresh empty database; a second call opens the same database again.
+  std::unique_ptr<Database> Open(StorageOptions options = {});
+  // Open() + Migrate(), asserting success.
+  std::unique_ptr<Database> OpenMigrated();
+  // Micro-aligned, strictly increasing timestamps.
+  WallTime NextTime();
+
+  metrics::Registry registry_;
+  FakeClock clock_;
+  std::string url_;
+
+ private:
+  std::string sqlite_path_;
+  std::string pg_database_;
+};
+
+}  // namespace threatd::storage::testing
