@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   threatd::cli::RegisterServeCommand(root, exit_code);
   threatd::cli::RegisterAdminCommands(root, exit_code);
+  threatd::cli::RegisterMlCommands(root, exit_code);
   CLI11_PARSE(root, argc, argv);
   return exit_code;
 }

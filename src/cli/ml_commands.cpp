@@ -1,4 +1,4 @@
-#include "cli/ml_commands.h"
+#include "cli/commands.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -182,7 +182,7 @@ void RegisterMlCommands(CLI::App& root, int& exit_code) {
   train->add_option("--validation", train_args->validation, "time (latest 25% per class) | random")
       ->capture_default_str()->check(CLI::IsMember({"time", "random"}));
   train->add_option("--seed", train_args->seed, "Random seed")->capture_default_str();
-  train->add_option("--max-rounds", train_args->max_rounds, "Boosting rounds (default: 200 binary, 50 multiclass)");
+  train->add_option("--max-rounds", train_args->max_rounds, "Boosting rounds (default: 300 binary, 50 multiclass)");
   train->add_option("--model-version", train_args->version, "Version string stored in the bundle")->capture_default_str();
   train->add_option("--out", train_args->out, "Bundle path (.json or .json.gz)")->required();
   train->callback([train_args, &exit_code] { exit_code = Train(*train_args); });

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <limits>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -21,8 +22,6 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -49,7 +48,7 @@ class RejectedConnection : public std::enable_shared_from_this<RejectedConnectio
   RejectedConnection(tcp::socket socket, std::string response)
       : stream_(std::move(socket)), response_(std::move(response)) {}
   void Start() {
-    stream_.expires_after(kLingerTime);
+    stream_.expires_after(HttpConnection::kLingerTime);
     asio::async_write(stream_, asio::buffer(response_), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return;
       beast::error_code ignored;
@@ -117,7 +116,9 @@ void HttpConnection::DoReadHeader() {
   phase_ = Phase::kIdle;
   header_parser_.emplace();
   header_parser_->header_limit(static_cast<uint32_t>(state_.options.max_header_bytes));
-  header_parser_->body_limit(boost::none);  // checked per route after routing
+  // Checked per route after routing. Not boost::none: Beast 1.74 compares
+  // Content-Length > none as true and rejects every body.
+  header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   const bool waiting_for_next = requests_served_ > 0 && buffer_.size() == 0;
   stream_.expires_after(waiting_for_next ? state_.options.idle_timeout : state_.options.header_timeout);
   bhttp::async_read_header(stream_, buffer_, *header_parser_,
@@ -226,6 +227,12 @@ void HttpConnection::RouteRequest() {
     }
   }
 
+  if (route_->options.stream_body && !unread_body) {
+    // No body at all: the handler still gets a reader, which reports the end at once.
+    streamed_ = std::make_shared<StreamedBody>(nullptr);
+    streamed_->Finish();
+    req_.body_reader = streamed_.get();
+  }
   const bool needs_auth = route_->options.min_role > Role::kPublic;
   if (!needs_auth) return AfterAuth();
   asio::post(state_.workers, [self = shared_from_this(), unread_body] {
@@ -273,111 +280,6 @@ Status HttpConnection::Authenticate(Role min_role, bool allow_query_key) {
   }
   req_.principal = std::move(principal).value();
   return Status::Ok();
-}
-
-void HttpConnection::AfterAuth() {
-  if (header_parser_->is_done()) return Dispatch();
-  if (EqualsIgnoreCase(req_.Header("Expect"), "100-continue")) {
-    return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               if (ec) return self->Close();
-                               self->StartBody();
-                             });
-  }
-  StartBody();
-}
-
-void HttpConnection::StartBody() {
-  if (route_->options.stream_body) {
-    StartStreaming();
-    return Dispatch();
-  }
-  ReadBody();
-}
-
-void HttpConnection::ReadBody() {
-  body_parser_.emplace(std::move(*header_parser_));
-  body_parser_->body_limit(body_limit_);
-  stream_.expires_after(state_.options.read_timeout);
-  bhttp::async_read(stream_, buffer_, *body_parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
-}
-
-void HttpConnection::OnBody(beast::error_code ec) {
-  if (phase_ == Phase::kClosed) return;
-  if (ec == bhttp::error::body_limit) {
-    return RespondError(Status::PayloadTooLarge("request body exceeds the limit of " + std::to_string(body_limit_) +
-                                                    " bytes for " + route_->pattern,
-                                                "send a smaller body or split it into several requests"),
-                        true);
-  }
-  if (ec == beast::error::timeout) {
-    return RespondError(Status::InvalidArgument("request body not received within " +
-                                                std::to_string(state_.options.read_timeout.count()) + " ms"),
-                        true);
-  }
-  if (ec) {
-    if (IsDisconnect(ec)) return Close();
-    return RespondError(Status::InvalidArgument("malformed request body: " + ec.message()), true);
-  }
-  req_.body = std::move(body_parser_->get().body());
-  Dispatch();
-}
-
-void HttpConnection::StartStreaming() {
-  stream_parser_.emplace(std::move(*header_parser_));
-  stream_parser_->body_limit(body_limit_);
-  if (!chunk_) chunk_ = std::make_unique<char[]>(StreamedBody::kChunkBytes);
-  std::weak_ptr<HttpConnection> weak = weak_from_this();
-  streamed_ = std::make_shared<StreamedBody>([weak] {
-    if (auto self = weak.lock()) self->Post([self] { self->ReadStreamChunk(); });
-  });
-  req_.body_reader = streamed_.get();
-  ReadStreamChunk();
-}
-
-void HttpConnection::ReadStreamChunk() {
-  if (phase_ == Phase::kClosed || stream_read_pending_ || !stream_parser_) return;
-  if (!discarding_ && streamed_->Done()) return;
-  auto& body = stream_parser_->get().body();
-  body.data = chunk_.get();
-  body.size = StreamedBody::kChunkBytes;
-  body.more = true;
-  stream_read_pending_ = true;
-  stream_.expires_after(discarding_ ? std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime)
-                                    : state_.options.read_timeout);
-  bhttp::async_read_some(stream_, buffer_, *stream_parser_,
-                         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnStreamChunk(ec); });
-}
-
-void HttpConnection::OnStreamChunk(beast::error_code ec) {
-  stream_read_pending_ = false;
-  if (ec == bhttp::error::need_buffer) ec = {};
-  if (phase_ == Phase::kClosed) return;
-  if (discarding_) {
-    // The response is out; drain what the client still sends, then close.
-    if (ec || stream_parser_->is_done()) return Close();
-    return ReadStreamChunk();
-  }
-  const size_t got = StreamedBody::kChunkBytes - stream_parser_->get().body().size;
-  if (ec) {
-    keep_alive_ = false;
-    if (ec == bhttp::error::body_limit) {
-      linger_ = true;
-      streamed_->Fail(Status::PayloadTooLarge("request body exceeds the limit of " + std::to_string(body_limit_) +
-                                                  " bytes for " + route_->pattern,
-                                              "send a smaller body or split it into several requests"));
-    } else if (ec == beast::error::timeout) {
-      streamed_->Fail(Status::Timeout("request body stalled for more than " +
-                                      std::to_string(state_.options.read_timeout.count()) + " ms"));
-    } else {
-      streamed_->Fail(Status::Unavailable("reading the request body failed: " + ec.message()));
-    }
-    return;
-  }
-  const bool room = got == 0 || streamed_->Push(chunk_.get(), got);
-  if (stream_parser_->is_done()) return streamed_->Finish();
-  if (room) ReadStreamChunk();  // else the consumer's resume callback continues
 }
 
 void HttpConnection::Dispatch() {

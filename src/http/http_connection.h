@@ -32,6 +32,9 @@ namespace threatd::http {
 
 class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
  public:
+  // How long a connection answered before its body was read keeps draining it.
+  static constexpr std::chrono::milliseconds kLingerTime{2000};
+
   HttpConnection(ServerState& state, boost::asio::ip::tcp::socket socket, std::unique_ptr<ConnectionSlot> slot);
   ~HttpConnection() override;
 

@@ -21,26 +21,78 @@ Result<InferenceEngine> InferenceEngine::Create(const ModelBundle& bundle) {
     e.roots_.push_back(root);
     e.tree_class_.push_back(e.binary_ ? 1u : static_cast<uint32_t>(t.class_index));
     e.nodes_.push_back({});
-    std::deque<std::pair<int32_t, uint32_t>> queue{{0, root}};
+    uint32_t depth = 0;
+    struct Pending {
+      int32_t old;
+      uint32_t slot;
+      uint32_t depth;
+    };
+    std::deque<Pending> queue{{0, root, 0}};
     while (!queue.empty()) {
-      auto [old, slot] = queue.front();
+      const Pending p = queue.front();
       queue.pop_front();
-      const auto o = static_cast<size_t>(old);
-      Node& node = e.nodes_[slot];
+      const auto o = static_cast<size_t>(p.old);
+      depth = std::max(depth, p.depth);
       if (t.IsLeaf(o)) {
-        node = Node{t.leaf_value[o], 0, 0};
+        e.nodes_[p.slot] = Node{t.leaf_value[o], kLeafBit, p.slot};
         continue;
       }
       const auto left = static_cast<uint32_t>(e.nodes_.size());
-      node = Node{t.threshold[o],
-                  static_cast<uint32_t>(t.split_feature[o]) | (t.default_left[o] ? kDefaultLeftBit : 0u), left};
+      // ValidateBundle bounds feature indices by kMaxFeatures < 2^30.
+      e.nodes_[p.slot] = Node{t.threshold[o],
+                              static_cast<uint32_t>(t.split_feature[o]) | (t.default_left[o] ? kDefaultLeftBit : 0u),
+                              left};
       e.nodes_.push_back({});
       e.nodes_.push_back({});
-      queue.emplace_back(t.left[o], left);
-      queue.emplace_back(t.right[o], left + 1);
+      queue.push_back({t.left[o], left, p.depth + 1});
+      queue.push_back({t.right[o], left + 1, p.depth + 1});
+    }
+    e.tree_depth_.push_back(depth);
+  }
+  e.BuildComplete(bundle);
+  return e;
+}
+
+void InferenceEngine::BuildComplete(const ModelBundle& bundle) {
+  if (*std::max_element(tree_depth_.begin(), tree_depth_.end()) > kMaxCompleteDepth) return;
+  size_t bytes = 0;
+  for (uint32_t d : tree_depth_) bytes += ((size_t{1} << d) - 1) * sizeof(Split) + (size_t{1} << d) * sizeof(float);
+  if (bytes > kMaxCompleteBytes) return;
+  complete_ = true;
+  for (size_t ti = 0; ti < bundle.trees.size(); ++ti) {
+    const Tree& t = bundle.trees[ti];
+    const uint32_t depth = tree_depth_[ti];
+    const uint32_t num_splits = (1u << depth) - 1;
+    split_offset_.push_back(static_cast<uint32_t>(splits_.size()));
+    leaf_offset_.push_back(static_cast<uint32_t>(leaves_.size()));
+    splits_.resize(splits_.size() + num_splits, Split{0.0f, 0});
+    leaves_.resize(leaves_.size() + (1u << depth), 0.0f);
+    Split* splits = splits_.data() + split_offset_.back();
+    float* leaves = leaves_.data() + leaf_offset_.back();
+    struct Pending {
+      int32_t old;
+      uint32_t heap;
+    };
+    std::vector<Pending> stack{{0, 0}};
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      const auto o = static_cast<size_t>(p.old);
+      if (p.heap >= num_splits) {
+        leaves[p.heap - num_splits] = t.leaf_value[o];  // a leaf on the bottom level
+        continue;
+      }
+      if (t.IsLeaf(o)) {  // padding: both subtrees repeat the leaf, direction is moot
+        stack.push_back({p.old, 2 * p.heap + 1});
+        stack.push_back({p.old, 2 * p.heap + 2});
+        continue;
+      }
+      splits[p.heap] = Split{t.threshold[o],
+                             static_cast<uint32_t>(t.split_feature[o]) | (t.default_left[o] ? kDefaultLeftBit : 0u)};
+      stack.push_back({t.left[o], 2 * p.heap + 1});
+      stack.push_back({t.right[o], 2 * p.heap + 2});
     }
   }
-  return e;
 }
 
 void InferenceEngine::AccumulateBlock(const float* rows, size_t n, float* out) const {
@@ -48,22 +100,88 @@ void InferenceEngine::AccumulateBlock(const float* rows, size_t n, float* out) c
   const size_t f = num_features_;
   const Node* nodes = nodes_.data();
   for (size_t i = 0; i < n * k; ++i) out[i] = base_margin_;
-  for (size_t t = 0; t < roots_.size(); ++t) {
-    const uint32_t root = roots_[t];
-    float* col = out + tree_class_[t];
-    for (size_t r = 0; r < n; ++r) {
-      const float* row = rows + r * f;
-      uint32_t idx = root;
-      while (nodes[idx].left != 0) {
-        const Node& nd = nodes[idx];
-        const float x = row[nd.feature & ~kDefaultLeftBit];
-        // Right when !(x < v), except NaN with default_left (NaN compares false).
-        const uint32_t go_right = static_cast<uint32_t>(!(x < nd.value)) &
-                                  ~static_cast<uint32_t>(std::isnan(x) && (nd.feature & kDefaultLeftBit));
-        idx = nd.left + go_right;
+  if (n == 1) {
+    // One row has no neighbours to interleave with: stop at the leaf instead
+    // of walking the tree's full depth (shorter dependent load chain).
+    for (size_t t = 0; t < roots_.size(); ++t) {
+      uint32_t i = roots_[t];
+      while (!(nodes[i].feature & kLeafBit)) {
+        const Node& nd = nodes[i];
+        const float x = rows[nd.feature & kFeatureMask];
+        i = nd.left + static_cast<uint32_t>(!(x < nd.value) && !(std::isnan(x) && (nd.feature & kDefaultLeftBit)));
       }
-      col[r * k] += nodes[idx].value;
+      out[tree_class_[t]] += nodes[i].value;
     }
+    return;
+  }
+  constexpr size_t kLanes = 16;  // independent load chains in registers
+  if (complete_) {
+    for (size_t t = 0; t < roots_.size(); ++t) {
+      const Split* splits = splits_.data() + split_offset_[t];
+      const float* leaves = leaves_.data() + leaf_offset_[t];
+      const uint32_t depth = tree_depth_[t], first_leaf = (1u << depth) - 1;
+      auto cstep = [splits](uint32_t i, const float* row) {
+        const Split sp = splits[i];
+        const float x = row[sp.feature & ~kDefaultLeftBit];
+        const uint32_t go_right = static_cast<uint32_t>(!(x < sp.threshold)) &
+                                  static_cast<uint32_t>(!(std::isnan(x) && (sp.feature & kDefaultLeftBit)));
+        return 2 * i + 1 + go_right;
+      };
+      float* col = out + tree_class_[t];
+      size_t r0 = 0;
+      for (; r0 + kLanes <= n; r0 += kLanes) {
+        uint32_t lane[kLanes];
+        const float* base = rows + r0 * f;
+#pragma GCC unroll 16
+        for (size_t w = 0; w < kLanes; ++w) lane[w] = 0;
+        for (uint32_t d = 0; d < depth; ++d) {
+#pragma GCC unroll 16
+          for (size_t w = 0; w < kLanes; ++w) lane[w] = cstep(lane[w], base + w * f);
+        }
+#pragma GCC unroll 16
+        for (size_t w = 0; w < kLanes; ++w) col[(r0 + w) * k] += leaves[lane[w] - first_leaf];
+      }
+      for (; r0 < n; ++r0) {
+        uint32_t i = 0;
+        for (uint32_t d = 0; d < depth; ++d) i = cstep(i, rows + r0 * f);
+        col[r0 * k] += leaves[i - first_leaf];
+      }
+    }
+    return;
+  }
+  // Right when !(x < v) (true for NaN), unless NaN with default_left; a
+  // leaf stays put. No branches: rows of a lane group walk in lockstep.
+  auto step = [nodes](uint32_t i, const float* row) {
+    const Node& nd = nodes[i];
+    const float x = row[nd.feature & kFeatureMask];
+    const uint32_t go_right = static_cast<uint32_t>(!(x < nd.value)) &
+                              static_cast<uint32_t>(!(std::isnan(x) && (nd.feature & kDefaultLeftBit))) &
+                              static_cast<uint32_t>(!(nd.feature & kLeafBit));
+    return nd.left + go_right;
+  };
+  uint32_t idx[kBlockRows];
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    const uint32_t root = roots_[t], depth = tree_depth_[t];
+    size_t r0 = 0;
+    for (; r0 + kLanes <= n; r0 += kLanes) {
+      uint32_t lane[kLanes];
+      const float* base = rows + r0 * f;
+#pragma GCC unroll 16
+      for (size_t w = 0; w < kLanes; ++w) lane[w] = root;
+      for (uint32_t d = 0; d < depth; ++d) {
+#pragma GCC unroll 16
+        for (size_t w = 0; w < kLanes; ++w) lane[w] = step(lane[w], base + w * f);
+      }
+#pragma GCC unroll 16
+      for (size_t w = 0; w < kLanes; ++w) idx[r0 + w] = lane[w];
+    }
+    for (; r0 < n; ++r0) {
+      uint32_t i = root;
+      for (uint32_t d = 0; d < depth; ++d) i = step(i, rows + r0 * f);
+      idx[r0] = i;
+    }
+    float* col = out + tree_class_[t];
+    for (size_t r = 0; r < n; ++r) col[r * k] += nodes[idx[r]].value;
   }
 }
 

@@ -1,11 +1,18 @@
 // InferenceEngine: threatd's own evaluator for a validated ModelBundle.
 //
-// Layout: every tree of the forest is re-laid breadth-first into one
-// contiguous array of 12-byte nodes {value, feature|default_left bit, left};
-// a node's right child sits at left + 1, so a step is one compare and an add
-// with no data-dependent branch on the split direction (NaN takes the
-// default branch). Rows are scored in blocks of kBlockRows: each tree is
-// walked by all rows of a block while it is hot in cache. Sums are done in
+// Layouts (chosen by measurement, bench/inference):
+//  - batch, every tree <= kMaxCompleteDepth deep: each tree padded to a
+//    complete tree in heap order (8-byte split nodes, children of i at 2i+1
+//    and 2i+2, leaves in their own array), so a step is a load, a compare
+//    and `i = 2i + 1 + go_right` with no branch; 16 rows walk a tree in
+//    lockstep (independent load chains). ~1.15x the pointer layout; used
+//    while the padded forest stays under kMaxCompleteBytes.
+//  - batch with deeper trees: breadth-first 12-byte nodes {value,
+//    feature|flags, left}, right child at left + 1, leaves absorbing, the
+//    same lockstep walk for the tree's full depth.
+//  - one row: the pointer layout, stopping at the leaf (shortest chain).
+// NaN takes each split's default branch. Rows are scored in blocks of
+// kBlockRows while a tree is hot in cache. Sums are done in
 // float in tree order, exactly as XGBoost's CPU predictor does, so results
 // match XGBoosterPredictFromDense to ~1e-7.
 //
@@ -27,7 +34,7 @@ namespace threatd::ml {
 
 class InferenceEngine {
  public:
-  static constexpr size_t kBlockRows = 16;
+  static constexpr size_t kBlockRows = 32;
 
   // Validates the bundle again (cheap) and flattens it.
   static Result<InferenceEngine> Create(const ModelBundle& bundle);
@@ -56,10 +63,12 @@ class InferenceEngine {
  private:
   struct Node {
     float value;       // threshold, or the leaf value
-    uint32_t feature;  // bit 31: default_left; low bits: feature index
-    uint32_t left;     // index of the left child; 0 marks a leaf
+    uint32_t feature;  // bit 31: default_left; bit 30: leaf; low bits: feature index
+    uint32_t left;     // index of the left child; a leaf's own index
   };
   static constexpr uint32_t kDefaultLeftBit = 0x80000000u;
+  static constexpr uint32_t kLeafBit = 0x40000000u;
+  static constexpr uint32_t kFeatureMask = 0x3FFFFFFFu;
 
   InferenceEngine() = default;
   void AccumulateBlock(const float* rows, size_t n, float* out) const;
@@ -68,6 +77,24 @@ class InferenceEngine {
   std::vector<Node> nodes_;
   std::vector<uint32_t> roots_;
   std::vector<uint32_t> tree_class_;
+  std::vector<uint32_t> tree_depth_;  // edges on the longest root-leaf path
+
+  // Batch layout when every tree is at most kMaxCompleteDepth deep: each tree
+  // padded to a complete tree in heap order (children of i at 2i+1, 2i+2;
+  // a leaf above the bottom becomes a split whose both subtrees repeat it),
+  // 8-byte split nodes and a separate leaf array: no child pointers to load.
+  struct Split {
+    float threshold;
+    uint32_t feature;  // bit 31: default_left
+  };
+  static constexpr uint32_t kMaxCompleteDepth = 10;
+  static constexpr size_t kMaxCompleteBytes = 64u << 20;
+  bool complete_ = false;
+  std::vector<Split> splits_;
+  std::vector<float> leaves_;
+  std::vector<uint32_t> split_offset_;  // per tree
+  std::vector<uint32_t> leaf_offset_;   // per tree
+  void BuildComplete(const ModelBundle& bundle);
   std::vector<std::string> classes_;
   size_t num_features_ = 0;
   float base_margin_ = 0;

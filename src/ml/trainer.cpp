@@ -169,10 +169,12 @@ Result<ModelBundle> Train(const flow::Dataset& data, const TrainOptions& o) {
   BoosterHandle bh = nullptr;
   THREATD_RETURN_IF_ERROR(XgbCheck(XGBoosterCreate(cache, 2, &bh), "XGBoosterCreate"));
   Booster booster(bh);
-  const int rounds = o.max_rounds > 0 ? o.max_rounds : (binary ? 200 : 50);
-  const double eta = o.eta > 0 ? o.eta : (binary ? 0.2 : 0.3);
+  const int rounds = o.max_rounds > 0 ? o.max_rounds : (binary ? 300 : 50);
+  const double eta = o.eta > 0 ? o.eta : (binary ? 0.15 : 0.3);
+  const int max_depth = o.max_depth > 0 ? o.max_depth : (binary ? 7 : 6);
+  const int patience = o.early_stopping_rounds > 0 ? o.early_stopping_rounds : (binary ? 40 : 20);
   std::map<std::string, std::string> params = {
-      {"tree_method", "hist"}, {"max_depth", std::to_string(o.max_depth)}, {"eta", fmt::format("{}", eta)},
+      {"tree_method", "hist"}, {"max_depth", std::to_string(max_depth)}, {"eta", fmt::format("{}", eta)},
       {"subsample", fmt::format("{}", o.subsample)}, {"colsample_bytree", fmt::format("{}", o.colsample_bytree)},
       {"nthread", std::to_string(o.nthread)}, {"seed", std::to_string(o.seed)}, {"verbosity", "0"},
       {"objective", binary ? "binary:logistic" : "multi:softprob"},
@@ -192,7 +194,7 @@ Result<ModelBundle> Train(const flow::Dataset& data, const TrainOptions& o) {
     if (score < best_score) {
       best_score = score;
       best_iter = it;
-    } else if (it - best_iter >= o.early_stopping_rounds) {
+    } else if (it - best_iter >= patience) {
       break;
     }
   }
@@ -238,7 +240,7 @@ Result<ModelBundle> Train(const flow::Dataset& data, const TrainOptions& o) {
   for (const auto& l : data.labels) card.class_support[l]++;
   for (const auto& [k, v] : params) card.parameters[k] = v;
   card.parameters["max_rounds"] = std::to_string(rounds);
-  card.parameters["early_stopping_rounds"] = std::to_string(o.early_stopping_rounds);
+  card.parameters["early_stopping_rounds"] = std::to_string(patience);
   card.parameters["max_class_weight"] = fmt::format("{}", o.max_class_weight);
   card.best_iteration = best_iter;
   card.validation = Score(*engine, valid, classes, o.benign_label);

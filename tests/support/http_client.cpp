@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 #include <optional>
 
 namespace threatd::testing {
@@ -88,7 +89,7 @@ struct HttpClient::Impl {
 
   Result<TestResponse> Read(bool head) {
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not none: Beast 1.74 bug
     parser.skip(head);
     stream->expires_after(timeout);
     auto ec = Run([&](auto handler) { bhttp::async_read(*stream, buffer, parser, handler); });

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/http_client.h"
+#include "support/ws_client.h"
 #include "threatd_process.h"
 
 namespace threatd::testing {
@@ -49,7 +50,7 @@ class ServiceE2E : public ::testing::Test {
 };
 
 TEST_F(ServiceE2E, AnswersHealthWithinOneSecondOfStart) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   EXPECT_LT(proc_.startup_time(), 1000ms) << "from exec to listening";
   auto c = Client();
   auto r = c.Request("GET", "/health");
@@ -67,7 +68,7 @@ TEST_F(ServiceE2E, AnswersHealthWithinOneSecondOfStart) {
 }
 
 TEST_F(ServiceE2E, DetailedHealthChecksEveryPartAndSaysDisabledForUnbuiltOnes) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   auto r = c.Request("GET", "/api/v1/health/detailed");
   ASSERT_TRUE(r.ok());
@@ -85,7 +86,7 @@ TEST_F(ServiceE2E, DetailedHealthChecksEveryPartAndSaysDisabledForUnbuiltOnes) {
 }
 
 TEST_F(ServiceE2E, RolesGateRoutes) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   // No key -> 401 with a hint; unknown key -> 401.
   auto r = c.Request("GET", "/api/v1/keys");
@@ -129,7 +130,7 @@ TEST_F(ServiceE2E, RolesGateRoutes) {
 }
 
 TEST_F(ServiceE2E, BadInputGetsJsonErrorsNeverA500) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   auto r = c.Request("GET", "/no/such/route");
   ExpectErrorShape(*r, 404, "not_found");
@@ -156,7 +157,7 @@ TEST_F(ServiceE2E, BadInputGetsJsonErrorsNeverA500) {
 }
 
 TEST_F(ServiceE2E, MetricsCountRequestsByRouteAndStatus) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   ASSERT_EQ(c.Request("GET", "/health")->status, 200);
   ASSERT_EQ(c.Request("GET", "/nope")->status, 404);
@@ -170,7 +171,7 @@ TEST_F(ServiceE2E, MetricsCountRequestsByRouteAndStatus) {
 
 TEST_F(ServiceE2E, CorsOnlyForConfiguredOrigins) {
   proc_.SetEnv("BACKEND_CORS_ORIGINS", "http://console.example");
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   auto r = c.Request("OPTIONS", "/api/v1/keys", {},
                      {{"Origin", "http://console.example"}, {"Access-Control-Request-Method", "GET"},
@@ -184,7 +185,7 @@ TEST_F(ServiceE2E, CorsOnlyForConfiguredOrigins) {
 }
 
 TEST_F(ServiceE2E, ApiDocsAreServedLocallyAndTheDocumentValidates) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   auto c = Client();
   auto r = c.Request("GET", "/docs");
   ASSERT_EQ(r->status, 200) << r->body;
@@ -210,7 +211,7 @@ TEST_F(ServiceE2E, ApiDocsAreServedLocallyAndTheDocumentValidates) {
 }
 
 TEST_F(ServiceE2E, WebSocketRealtimeNeedsAKeyAndAnswersPing) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   WsClient anon;
   EXPECT_FALSE(anon.Connect("127.0.0.1", proc_.port(), "/ws/realtime").ok());
 
@@ -236,7 +237,7 @@ TEST_F(ServiceE2E, WebSocketRealtimeNeedsAKeyAndAnswersPing) {
 }
 
 TEST_F(ServiceE2E, GracefulShutdownFinishesTheRequestInFlight) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   // Send headers and half a body, signal, then finish the body.
   HttpClient slow("127.0.0.1", proc_.port());
   ASSERT_TRUE(slow.Connect().ok());
@@ -263,7 +264,7 @@ TEST_F(ServiceE2E, GracefulShutdownFinishesTheRequestInFlight) {
 }
 
 TEST_F(ServiceE2E, FirstRunKeyIsPrintedOnlyOnce) {
-  StartService();
+  ASSERT_NO_FATAL_FAILURE(StartService());
   EXPECT_NE(proc_.stdout_text().find("/#api_key=" + proc_.admin_key()), std::string::npos);
   ASSERT_EQ(proc_.Stop(), 0);
   auto list = proc_.Run({"keys", "list", "--data-dir", proc_.data_dir()});

@@ -73,8 +73,8 @@ std::vector<std::string> ThreatdProcess::Environment() const {
 bool ThreatdProcess::Start(std::string* error, std::chrono::milliseconds timeout) {
   int out_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return false;
-  std::vector<std::string> args = {BinaryPath(), "serve", "--port", "0", "--data-dir", data_dir_, "--env-file",
-                                   data_dir_ + "/.env"};
+  // The child runs in data_dir_, so only a .env placed there is read.
+  std::vector<std::string> args = {BinaryPath(), "serve", "--port", "0", "--data-dir", data_dir_};
   args.insert(args.end(), flags_.begin(), flags_.end());
   auto env = Environment();
   const auto started = std::chrono::steady_clock::now();

@@ -136,6 +136,15 @@ TEST_F(HttpBodyTest, StreamedChunkedBodyOverLimitIs413) {
   EXPECT_EQ(r->status, 413);
 }
 
+TEST_F(HttpBodyTest, StreamedRouteWithoutBodyGetsAnEmptyReader) {
+  StartServer();
+  HttpClient client = Client();
+  auto r = client.Request("POST", "/stream-small");
+  ASSERT_RESPONSE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->json()["bytes"], 0);
+}
+
 TEST_F(HttpBodyTest, StreamedHandlerMayAnswerWithoutReading) {
   StartServer();
   HttpClient client = Client();

@@ -53,7 +53,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{ErrorCode::kUnavailable, 503, "unavailable"},
                       Case{ErrorCode::kTimeout, 504, "timeout"},
                       Case{ErrorCode::kInternal, 500, "internal"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
 
 TEST(ErrorMapping, HintOmittedWhenEmpty) {
   const auto body = ErrorBody(Status::NotFound("model 7 does not exist"));

@@ -1,5 +1,6 @@
 // The engine must reproduce XGBoost's own predictions (within 1e-6), including
 // rows with missing values, for binary and multiclass models.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -7,6 +8,7 @@
 
 #include "ml/chained_scorer.h"
 #include "ml/inference.h"
+#include "ml/xgboost_export.h"
 #include "ml/xgboost_import.h"
 #include "unit/ml/xgboost_reference.h"
 
@@ -62,6 +64,28 @@ TEST(InferenceTest, BinaryMatchesXgboostWithMissingValues) {
   EXPECT_NEAR(engine->PredictPositive(fx.rows.data()), ref.predictions[0], 1e-6);
 }
 
+int Depth(const Tree& t, int32_t node = 0) {
+  if (t.IsLeaf(static_cast<size_t>(node))) return 0;
+  return 1 + std::max(Depth(t, t.left[static_cast<size_t>(node)]), Depth(t, t.right[static_cast<size_t>(node)]));
+}
+
+// Trees deeper than the complete-tree layout allows take the pointer layout.
+TEST(InferenceTest, DeepTreesMatchXgboostToo) {
+  Fixture fx = MakeFixture(2);
+  auto ref = testing::TrainReference(fx.data.values, fx.labels, 8, 2, 8, fx.rows, /*max_depth=*/14);
+  auto bundle = ImportXgboostJson(ref.json, Profile(fx.data, {"BENIGN", "ATTACK"}, ModelType::kThreatDetector));
+  ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+  int deepest = 0;
+  for (const Tree& t : bundle->trees) deepest = std::max(deepest, Depth(t));
+  ASSERT_GT(deepest, 10) << "the fixture no longer produces deep trees";
+  auto engine = InferenceEngine::Create(*bundle);
+  ASSERT_TRUE(engine.ok());
+  const size_t n = fx.rows.size() / 8;
+  std::vector<float> out(n * 2);
+  engine->PredictProba(fx.rows.data(), n, out.data());
+  for (size_t i = 0; i < n; ++i) EXPECT_NEAR(out[i * 2 + 1], ref.predictions[i], 1e-6) << "row " << i;
+}
+
 TEST(InferenceTest, MulticlassMatchesXgboostWithMissingValues) {
   Fixture fx = MakeFixture(4);
   auto ref = testing::TrainReference(fx.data.values, fx.labels, 8, 4, 25, fx.rows);
@@ -113,6 +137,23 @@ TEST(InferenceTest, ChainClassifiesOnlyDetectedAttacksUnlessAlways) {
   EXPECT_GT(benign_seen, 0u);
   EXPECT_GT(attack_seen, 0u);
   EXPECT_FALSE(ChainedScorer::Create(cls, det).ok());  // classifier first is refused
+}
+
+TEST(InferenceTest, ExportedBundleScoresTheSameInXgboost) {
+  Fixture fx = MakeFixture(4);
+  auto ref = testing::TrainReference(fx.data.values, fx.labels, 8, 4, 10, fx.rows);
+  auto bundle = ImportXgboostJson(ref.json, Profile(fx.data, {"BENIGN", "A1", "A2", "A3"}, ModelType::kAttackClassifier));
+  ASSERT_TRUE(bundle.ok());
+  const auto xgb = testing::PredictWithXgboost(ExportXgboostJson(*bundle), fx.rows, 8);
+  ASSERT_EQ(xgb.size(), ref.predictions.size());
+  for (size_t i = 0; i < xgb.size(); ++i) EXPECT_NEAR(xgb[i], ref.predictions[i], 1e-6) << "cell " << i;
+  Fixture bin = MakeFixture(2);
+  auto bref = testing::TrainReference(bin.data.values, bin.labels, 8, 2, 10, bin.rows);
+  auto bb = ImportXgboostJson(bref.json, Profile(bin.data, {"BENIGN", "ATTACK"}, ModelType::kThreatDetector));
+  ASSERT_TRUE(bb.ok());
+  const auto bx = testing::PredictWithXgboost(ExportXgboostJson(*bb), bin.rows, 8);
+  ASSERT_EQ(bx.size(), bref.predictions.size());
+  for (size_t i = 0; i < bx.size(); ++i) EXPECT_NEAR(bx[i], bref.predictions[i], 1e-6) << "row " << i;
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ void Check(int rc) {
 
 }  // namespace
 
+std::vector<float> PredictBooster(void* b, const std::vector<float>& rows, size_t cols);
+
 flow::Dataset SyntheticDataset(size_t n, size_t features, size_t num_classes, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> noise(0.0f, 1.0f);
@@ -39,14 +41,15 @@ flow::Dataset SyntheticDataset(size_t n, size_t features, size_t num_classes, ui
 }
 
 ReferenceModel TrainReference(const std::vector<float>& values, const std::vector<float>& labels, size_t cols,
-                              int num_class, int rounds, const std::vector<float>& rows) {
+                              int num_class, int rounds, const std::vector<float>& rows,
+                              int max_depth) {
   DMatrixHandle m = nullptr;
   Check(XGDMatrixCreateFromMat(values.data(), labels.size(), cols, std::nanf(""), &m));
   Check(XGDMatrixSetFloatInfo(m, "label", labels.data(), labels.size()));
   BoosterHandle b = nullptr;
   Check(XGBoosterCreate(&m, 1, &b));
   Check(XGBoosterSetParam(b, "tree_method", "hist"));
-  Check(XGBoosterSetParam(b, "max_depth", "5"));
+  Check(XGBoosterSetParam(b, "max_depth", std::to_string(max_depth).c_str()));
   Check(XGBoosterSetParam(b, "nthread", "1"));
   Check(XGBoosterSetParam(b, "objective", num_class == 2 ? "binary:logistic" : "multi:softprob"));
   if (num_class > 2) Check(XGBoosterSetParam(b, "num_class", std::to_string(num_class).c_str()));
@@ -56,6 +59,22 @@ ReferenceModel TrainReference(const std::vector<float>& values, const std::vecto
   const char* buf = nullptr;
   Check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf));
   ref.json.assign(buf, len);
+  ref.predictions = PredictBooster(b, rows, cols);
+  XGBoosterFree(b);
+  XGDMatrixFree(m);
+  return ref;
+}
+
+std::vector<float> PredictWithXgboost(const std::string& model_json, const std::vector<float>& rows, size_t cols) {
+  BoosterHandle b = nullptr;
+  Check(XGBoosterCreate(nullptr, 0, &b));
+  Check(XGBoosterLoadModelFromBuffer(b, model_json.data(), model_json.size()));
+  auto out = PredictBooster(b, rows, cols);
+  XGBoosterFree(b);
+  return out;
+}
+
+std::vector<float> PredictBooster(void* b, const std::vector<float>& rows, size_t cols) {
   const size_t n = rows.size() / cols;
   const std::string shape = "[" + std::to_string(n) + "," + std::to_string(cols) + "]";
   const std::string iface = R"({"data": [)" + std::to_string(reinterpret_cast<uintptr_t>(rows.data())) +
@@ -67,10 +86,7 @@ ReferenceModel TrainReference(const std::vector<float>& values, const std::vecto
   Check(XGBoosterPredictFromDense(b, iface.c_str(), config, nullptr, &out_shape, &out_dim, &out));
   size_t total = 1;
   for (bst_ulong i = 0; i < out_dim; ++i) total *= out_shape[i];
-  ref.predictions.assign(out, out + total);
-  XGBoosterFree(b);
-  XGDMatrixFree(m);
-  return ref;
+  return std::vector<float>(out, out + total);
 }
 
 }  // namespace threatd::ml::testing

@@ -23,6 +23,10 @@ struct ReferenceModel {
 // Trains with the C API (binary if num_class == 2) on `values` and predicts
 // `rows` (n_rows x cols) with XGBoost itself.
 ReferenceModel TrainReference(const std::vector<float>& values, const std::vector<float>& labels, size_t cols,
-                              int num_class, int rounds, const std::vector<float>& rows);
+                              int num_class, int rounds, const std::vector<float>& rows,
+                              int max_depth = 5);
+
+// Loads an XGBoost JSON model and predicts `rows` with XGBoost itself.
+std::vector<float> PredictWithXgboost(const std::string& model_json, const std::vector<float>& rows, size_t cols);
 
 }  // namespace threatd::ml::testing
