@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "flow/byte_source.h"
+
 namespace threatd::ml {
 namespace {
 
@@ -32,26 +34,19 @@ std::string GzipCompress(std::string_view bytes) {
 }
 
 Result<std::string> GzipDecompress(std::string_view bytes, size_t max_bytes) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return Status::Internal("zlib inflateInit2 failed");
-  std::unique_ptr<z_stream, decltype(&inflateEnd)> guard(&zs, &inflateEnd);
-  zs.next_in = ToBytef(bytes.data());
-  zs.avail_in = static_cast<uInt>(bytes.size());
+  // Decompression is flow's streaming gzip source; only compression lives here.
+  auto source = flow::MakeGzipSource(flow::MakeMemorySource(bytes));
   std::string out;
   char buf[1 << 16];
-  while (true) {
-    zs.next_out = ToBytef(buf);
-    zs.avail_out = sizeof(buf);
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - zs.avail_out);
-    if (out.size() > max_bytes) {
-      return Status::PayloadTooLarge("gzip content exceeds " + std::to_string(max_bytes) + " bytes");
-    }
-    if (rc == Z_STREAM_END) return out;
-    if (rc != Z_OK) {
-      return Status::Validation(std::string("corrupt gzip data: ") + (zs.msg ? zs.msg : "truncated"),
+  for (;;) {
+    auto n = source->Read(buf, sizeof buf);
+    if (!n.ok())
+      return Status::Validation("corrupt gzip data: " + n.status().message(),
                                 "re-export the file or store it uncompressed");
-    }
+    if (*n == 0) return out;
+    out.append(buf, *n);
+    if (out.size() > max_bytes)
+      return Status::PayloadTooLarge("gzip content exceeds " + std::to_string(max_bytes) + " bytes");
   }
 }
 

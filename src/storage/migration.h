@@ -54,9 +54,6 @@ const std::vector<Migration>& EmbeddedMigrations(std::string_view dialect);
 Result<std::vector<Migration>> PlanMigrations(const std::vector<Migration>& available,
                                               const std::vector<AppliedMigration>& applied);
 
-// Lowercase hex SHA-256.
-std::string Sha256Hex(std::string_view data);
-
 namespace internal {
 // Filled in by the generated embedded_migrations.cpp.
 struct EmbeddedMigrationFile {

@@ -12,7 +12,7 @@
 
 #include "ml/bundle.h"
 #include "ml/gzip.h"
-#include "ml/sha256.h"
+#include "common/sha256.h"
 
 namespace threatd::ml {
 namespace {

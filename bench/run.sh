@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every benchmark on this machine against the release build (`make bench`).
+# Record results, with the machine and the date, in docs/benchmarks.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+b=$root/build/release
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(date -u +%F)"
+echo "== HTTP (wrk)"
+bash "$root/bench/http/run.sh" "$b/bin/threatd" 20
+echo "== CSV reader"
+"$b/bench/csv/bench_csv" --benchmark_min_time=1
+echo "== inference vs XGBoost"
+"$b/bench/inference/bench_inference"
