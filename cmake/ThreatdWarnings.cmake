@@ -2,6 +2,7 @@
 set(THREATD_WARNING_FLAGS
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  -Wno-restrict  # GCC 12 false positive on "literal" + std::string at -O3 (GCC bug 105651)
   -Wno-missing-field-initializers)
 if(THREATD_WERROR)
   list(APPEND THREATD_WARNING_FLAGS -Werror)

@@ -19,3 +19,7 @@ common=(--data "$data" --validation time --seed 42 --model-version 2026.11.1)
 "$threatd" train "${common[@]}" --features common --task multiclass --out "$root/models/attack_classifier.json.gz"
 "$threatd" train "${common[@]}" --features original42 --task multiclass \
   --out "$root/models/attack_classifier_original42.json.gz"
+# Per-class traffic statistics (never rows) for `threatd simulate`, each class's sampling spread
+# calibrated against the models just trained; docs/formats/traffic-profile.md.
+"$threatd" profile --data "$data" --out "$root/models/traffic_profile.json.gz" \
+  --calibrate-with "$root/models/threat_detector.json.gz" "$root/models/attack_classifier.json.gz"

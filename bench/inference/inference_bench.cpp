@@ -4,6 +4,8 @@
 // Models: models/threat_detector.json.gz and models/attack_classifier.json.gz
 // when present, else models trained here on generated data. Rows: the shared
 // CIC-IDS2017 file when ../shared exists, else generated rows.
+// Batch: the engine as built (the AVX2 kernel on AVX2 CPUs, counter avx2=1),
+// its portable kernels (ThreatdPortable) and XGBoost.
 // Single-row latency p99 comes from a manual timing loop (reported as
 // counters p50_ns / p99_ns), since Google Benchmark reports means.
 #include <xgboost/c_api.h>
@@ -46,6 +48,7 @@ flow::Dataset Generated(size_t n, size_t features, size_t classes) {
 struct Model {
   ModelBundle bundle;
   std::unique_ptr<InferenceEngine> engine;
+  std::unique_ptr<InferenceEngine> portable;  // without the AVX2 kernel
   BoosterHandle xgb = nullptr;
   std::vector<float> rows;  // in the model's feature order
   size_t n = 0;
@@ -64,6 +67,8 @@ Model Prepare(const std::string& file, Task task) {
     m.bundle = std::move(Train(Generated(20000, 77, task == Task::kBinary ? 2 : 16), o)).value();
   }
   m.engine = std::make_unique<InferenceEngine>(std::move(InferenceEngine::Create(m.bundle)).value());
+  m.portable = std::make_unique<InferenceEngine>(
+      std::move(InferenceEngine::Create(m.bundle, {.vectorise = false})).value());
   const std::string json = ExportXgboostJson(m.bundle);
   XGBoosterCreate(nullptr, 0, &m.xgb);
   XGBoosterLoadModelFromBuffer(m.xgb, json.data(), json.size());
@@ -114,15 +119,19 @@ void XgbPredict(const Model& m, const float* rows, size_t n) {
   benchmark::DoNotOptimize(out);
 }
 
-void Batch(benchmark::State& state, Model& m, bool ours) {
+enum class Engine { kThreatd, kThreatdPortable, kXgboost };
+
+void Batch(benchmark::State& state, Model& m, Engine engine) {
   std::vector<float> out(m.n * m.engine->NumOutputs());
   for (auto _ : state) {
-    if (ours) m.engine->PredictProba(m.rows.data(), m.n, out.data());
+    if (engine == Engine::kThreatd) m.engine->PredictProba(m.rows.data(), m.n, out.data());
+    else if (engine == Engine::kThreatdPortable) m.portable->PredictProba(m.rows.data(), m.n, out.data());
     else XgbPredict(m, m.rows.data(), m.n);
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * m.n));
   state.counters["trees"] = static_cast<double>(m.bundle.trees.size());
+  if (engine == Engine::kThreatd) state.counters["avx2"] = m.engine->vectorised() ? 1 : 0;
 }
 
 // Manual timing loop: per-call latencies over all rows, p50/p99 as counters.
@@ -143,10 +152,12 @@ void Latency(benchmark::State& state, size_t n, Fn fn) {
   state.counters["p99_ns"] = ns[ns.size() * 99 / 100];
 }
 
-void BM_DetectorBatch_Threatd(benchmark::State& s) { Batch(s, Detector(), true); }
-void BM_DetectorBatch_Xgboost(benchmark::State& s) { Batch(s, Detector(), false); }
-void BM_ClassifierBatch_Threatd(benchmark::State& s) { Batch(s, Classifier(), true); }
-void BM_ClassifierBatch_Xgboost(benchmark::State& s) { Batch(s, Classifier(), false); }
+void BM_DetectorBatch_Threatd(benchmark::State& s) { Batch(s, Detector(), Engine::kThreatd); }
+void BM_DetectorBatch_ThreatdPortable(benchmark::State& s) { Batch(s, Detector(), Engine::kThreatdPortable); }
+void BM_DetectorBatch_Xgboost(benchmark::State& s) { Batch(s, Detector(), Engine::kXgboost); }
+void BM_ClassifierBatch_Threatd(benchmark::State& s) { Batch(s, Classifier(), Engine::kThreatd); }
+void BM_ClassifierBatch_ThreatdPortable(benchmark::State& s) { Batch(s, Classifier(), Engine::kThreatdPortable); }
+void BM_ClassifierBatch_Xgboost(benchmark::State& s) { Batch(s, Classifier(), Engine::kXgboost); }
 
 void BM_DetectorSingleRow_Threatd(benchmark::State& s) {
   Model& m = Detector();
@@ -170,8 +181,10 @@ void BM_ChainedSingleRow_Threatd(benchmark::State& s) {
 }
 
 BENCHMARK(BM_DetectorBatch_Threatd)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DetectorBatch_ThreatdPortable)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DetectorBatch_Xgboost)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ClassifierBatch_Threatd)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ClassifierBatch_ThreatdPortable)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ClassifierBatch_Xgboost)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DetectorSingleRow_Threatd);
 BENCHMARK(BM_DetectorSingleRow_Xgboost);

@@ -10,5 +10,6 @@ namespace threatd::cli {
 void RegisterServeCommand(CLI::App& root, int& exit_code);    // serve
 void RegisterAdminCommands(CLI::App& root, int& exit_code);   // migrate, config show, keys, version
 void RegisterMlCommands(CLI::App& root, int& exit_code);      // train, evaluate, predict
+void RegisterSimCommands(CLI::App& root, int& exit_code);     // profile, simulate
 
 }  // namespace threatd::cli

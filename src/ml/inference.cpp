@@ -7,7 +7,7 @@
 
 namespace threatd::ml {
 
-Result<InferenceEngine> InferenceEngine::Create(const ModelBundle& bundle) {
+Result<InferenceEngine> InferenceEngine::Create(const ModelBundle& bundle, const EngineOptions& options) {
   THREATD_RETURN_IF_ERROR(ValidateBundle(bundle));
   InferenceEngine e;
   e.num_features_ = bundle.features.size();
@@ -49,7 +49,12 @@ Result<InferenceEngine> InferenceEngine::Create(const ModelBundle& bundle) {
     }
     e.tree_depth_.push_back(depth);
   }
+  for (size_t t = 0; t + kTreeLanes <= e.roots_.size(); t += kTreeLanes) {
+    e.group_depth_.push_back(*std::max_element(e.tree_depth_.begin() + static_cast<std::ptrdiff_t>(t),
+                                               e.tree_depth_.begin() + static_cast<std::ptrdiff_t>(t + kTreeLanes)));
+  }
   e.BuildComplete(bundle);
+  if (options.vectorise) e.vector_ = VectorForest::Create(bundle, e.tree_class_, e.NumOutputs());
   return e;
 }
 
@@ -101,15 +106,27 @@ void InferenceEngine::AccumulateBlock(const float* rows, size_t n, float* out) c
   const Node* nodes = nodes_.data();
   for (size_t i = 0; i < n * k; ++i) out[i] = base_margin_;
   if (n == 1) {
-    // One row has no neighbours to interleave with: stop at the leaf instead
-    // of walking the tree's full depth (shorter dependent load chain).
-    for (size_t t = 0; t < roots_.size(); ++t) {
-      uint32_t i = roots_[t];
-      while (!(nodes[i].feature & kLeafBit)) {
-        const Node& nd = nodes[i];
-        const float x = rows[nd.feature & kFeatureMask];
-        i = nd.left + static_cast<uint32_t>(!(x < nd.value) && !(std::isnan(x) && (nd.feature & kDefaultLeftBit)));
+    // One row: kTreeLanes trees walk in lockstep for the group's deepest
+    // path (leaves absorbing), so no branch depends on the data and the
+    // trees' load chains overlap: a p99 of about 2 us instead of 5 us for
+    // the detector (bench/inference), at a slightly higher median than
+    // stopping at each leaf. Leaves are added in tree order.
+    const size_t num_trees = roots_.size();
+    size_t t0 = 0;
+    for (; t0 + kTreeLanes <= num_trees; t0 += kTreeLanes) {
+      uint32_t lane[kTreeLanes];
+#pragma GCC unroll 8
+      for (size_t w = 0; w < kTreeLanes; ++w) lane[w] = roots_[t0 + w];
+      const uint32_t depth = group_depth_[t0 / kTreeLanes];
+      for (uint32_t d = 0; d < depth; ++d) {
+#pragma GCC unroll 8
+        for (size_t w = 0; w < kTreeLanes; ++w) lane[w] = Step(nodes, lane[w], rows);
       }
+      for (size_t w = 0; w < kTreeLanes; ++w) out[tree_class_[t0 + w]] += nodes[lane[w]].value;
+    }
+    for (size_t t = t0; t < num_trees; ++t) {
+      uint32_t i = roots_[t];
+      while (!(nodes[i].feature & kLeafBit)) i = Step(nodes, i, rows);
       out[tree_class_[t]] += nodes[i].value;
     }
     return;
@@ -149,16 +166,7 @@ void InferenceEngine::AccumulateBlock(const float* rows, size_t n, float* out) c
     }
     return;
   }
-  // Right when !(x < v) (true for NaN), unless NaN with default_left; a
-  // leaf stays put. No branches: rows of a lane group walk in lockstep.
-  auto step = [nodes](uint32_t i, const float* row) {
-    const Node& nd = nodes[i];
-    const float x = row[nd.feature & kFeatureMask];
-    const uint32_t go_right = static_cast<uint32_t>(!(x < nd.value)) &
-                              static_cast<uint32_t>(!(std::isnan(x) && (nd.feature & kDefaultLeftBit))) &
-                              static_cast<uint32_t>(!(nd.feature & kLeafBit));
-    return nd.left + go_right;
-  };
+  // Pointer layout (deeper trees): rows of a lane group walk in lockstep.
   uint32_t idx[kBlockRows];
   for (size_t t = 0; t < roots_.size(); ++t) {
     const uint32_t root = roots_[t], depth = tree_depth_[t];
@@ -170,14 +178,14 @@ void InferenceEngine::AccumulateBlock(const float* rows, size_t n, float* out) c
       for (size_t w = 0; w < kLanes; ++w) lane[w] = root;
       for (uint32_t d = 0; d < depth; ++d) {
 #pragma GCC unroll 16
-        for (size_t w = 0; w < kLanes; ++w) lane[w] = step(lane[w], base + w * f);
+        for (size_t w = 0; w < kLanes; ++w) lane[w] = Step(nodes, lane[w], base + w * f);
       }
 #pragma GCC unroll 16
       for (size_t w = 0; w < kLanes; ++w) idx[r0 + w] = lane[w];
     }
     for (; r0 < n; ++r0) {
       uint32_t i = root;
-      for (uint32_t d = 0; d < depth; ++d) i = step(i, rows + r0 * f);
+      for (uint32_t d = 0; d < depth; ++d) i = Step(nodes, i, rows + r0 * f);
       idx[r0] = i;
     }
     float* col = out + tree_class_[t];
@@ -210,6 +218,16 @@ void InferenceEngine::ApplyLink(float* out, size_t n) const {
 
 void InferenceEngine::PredictProba(const float* rows, size_t n, float* out) const {
   const size_t k = NumOutputs();
+  if (vector_ && n > 1) {
+    for (size_t start = 0; start < n; start += VectorForest::kRows) {
+      const size_t m = std::min(VectorForest::kRows, n - start);
+      float* o = out + start * k;
+      std::fill(o, o + m * k, base_margin_);
+      vector_->Accumulate(rows + start * num_features_, m, num_features_, o);
+      ApplyLink(o, m);
+    }
+    return;
+  }
   for (size_t start = 0; start < n; start += kBlockRows) {
     const size_t m = std::min(kBlockRows, n - start);
     AccumulateBlock(rows + start * num_features_, m, out + start * k);
