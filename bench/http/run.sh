@@ -5,7 +5,7 @@
 #   bench/http/run.sh [build/release/bin/threatd] [seconds]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${1:-$root/build/release/bin/threatd}
+bin=$(realpath "${1:-$root/build/release/bin/threatd}")
 secs=${2:-20}
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
