@@ -7,7 +7,7 @@
 JOBS ?= $(shell nproc)
 NPM_STAMP := web/node_modules/.package-lock.json
 
-.PHONY: all setup build run test test-release test-sanitize bench clean
+.PHONY: all setup build run test test-release test-sanitize bench fuzz clean
 
 all: build
 
@@ -40,6 +40,14 @@ test-sanitize: setup
 
 bench: build
 	bash bench/run.sh
+
+# libFuzzer on the bundle loader for 60 s (clang, ASan+UBSan; cmake/ThreatdFuzz.cmake). New inputs
+# go to build/fuzz/corpus, crashers to build/fuzz/crash-*: copy those into tests/fuzz/corpus/bundle/.
+fuzz: setup
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREATD_FUZZ=ON -DTHREATD_BUILD_BENCH=OFF >/dev/null
+	cmake --build build/fuzz --target bundle_loader_fuzzer -j $(JOBS)
+	mkdir -p build/fuzz/corpus
+	./build/fuzz/bin/bundle_loader_fuzzer -max_total_time=60 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus/bundle
 
 clean:
 	rm -rf build .setup-stamp

@@ -11,6 +11,8 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libpqxx-dev
   librdkafka-dev
   libxgboost-dev zlib1g-dev
+  # ONNX importer (ai.onnx.ml tree ensembles); clang builds the libFuzzer target.
+  libonnx-dev libprotobuf-dev clang
   nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev

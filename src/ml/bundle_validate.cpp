@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "flow/utf8.h"
 #include "ml/bundle.h"
 
 namespace threatd::ml {
@@ -92,6 +93,20 @@ Status ValidateBundle(const ModelBundle& b) {
                                           b.format_version, kBundleFormatVersion),
                               "upgrade threatd or re-export the bundle");
   }
+  // Every text field must be UTF-8: the canonical JSON (and its SHA-256)
+  // cannot be written otherwise (an ONNX fuzz crasher had a 0x99 label).
+  auto not_utf8 = [&](std::string_view what) {
+    return Status::Validation(fmt::format("{} is not valid UTF-8", what), "names and labels must be UTF-8 text");
+  };
+  if (!flow::IsValidUtf8(b.version)) return not_utf8("version");
+  if (!flow::IsValidUtf8(b.created_at)) return not_utf8("created_at");
+  for (size_t i = 0; i < b.features.size(); ++i) {
+    if (!flow::IsValidUtf8(b.features[i].name)) return not_utf8(fmt::format("feature {} name", i));
+    for (const auto& alias : b.features[i].aliases)
+      if (!flow::IsValidUtf8(alias)) return not_utf8(fmt::format("an alias of feature {}", i));
+  }
+  for (size_t i = 0; i < b.classes.size(); ++i)
+    if (!flow::IsValidUtf8(b.classes[i])) return not_utf8(fmt::format("class label {}", i));
   if (b.features.empty()) return Status::Validation("bundle has no features", hint);
   if (b.features.size() > kMaxFeatures) return Status::Validation(fmt::format("more than {} features", kMaxFeatures), hint);
   std::set<std::string> names;

@@ -2,8 +2,8 @@
 // Status, never a crash, hang or sanitizer report. Accepted bundles must also
 // survive engine construction and one prediction.
 //
-// Build with clang -fsanitize=fuzzer (not set up yet: g++ has no libFuzzer);
-// tests/fuzz/corpus_replay_test.cpp replays tests/fuzz/corpus/bundle/ through
+// Built with clang as `bundle_loader_fuzzer` when THREATD_FUZZ=ON (`make fuzz`,
+// cmake/ThreatdFuzz.cmake); tests/fuzz/corpus_replay_test.cpp replays tests/fuzz/corpus/bundle/ through
 // this entry point as a unit test, including kept crashers.
 #include <cstddef>
 #include <cstdint>

@@ -43,6 +43,18 @@ Fixture MakeFixture(size_t classes) {
   return fx;
 }
 
+// Bug (found by the ONNX fuzzer): a non-UTF-8 label made the canonical JSON
+// dump throw out of an importer. It is a validation error for every importer.
+TEST(InferenceTest, NonUtf8ProfileLabelIsAValidationErrorNotAThrow) {
+  Fixture fx = MakeFixture(2);
+  auto ref = testing::TrainReference(fx.data.values, fx.labels, 8, 2, 5, fx.rows);
+  auto bundle = ImportXgboostJson(ref.json, Profile(fx.data, {"BENIGN", "AT\x99TACK"}, ModelType::kThreatDetector));
+  ASSERT_FALSE(bundle.ok());
+  EXPECT_EQ(bundle.status().code(), ErrorCode::kValidation);
+  EXPECT_NE(bundle.status().message().find("class label 1 is not valid UTF-8"), std::string::npos)
+      << bundle.status().ToString();
+}
+
 TEST(InferenceTest, BinaryMatchesXgboostWithMissingValues) {
   Fixture fx = MakeFixture(2);
   auto ref = testing::TrainReference(fx.data.values, fx.labels, 8, 2, 40, fx.rows);
