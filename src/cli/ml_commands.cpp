@@ -114,19 +114,36 @@ Result<Loaded> Load(const ModelArgs& a, bool require_label) {
   return l;
 }
 
+// Missing values by column, as the value policy counted them (docs/formats/flows.md):
+// {"Flow Bytes/s": {"missing": 3, "infinite": 2, "sentinel": 0}, ...}; columns with none are left out.
+nlohmann::json MissingValues(const flow::Dataset& data) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [column, stats] : data.column_stats)
+    if (stats.missing > 0)
+      j[column] = {{"missing", stats.missing}, {"infinite", stats.infinite}, {"sentinel", stats.sentinel}};
+  return j;
+}
+
 int Evaluate(const ModelArgs& a) {
   auto l = Load(a, true);
   if (!l.ok()) return ReportError(l.status(), 1);
   auto report = ml::EvaluateDataset(l->bundle, *l->engine, l->data);
   if (!report.ok()) return ReportError(report.status(), 1);
+  const nlohmann::json missing = MissingValues(l->data);
   if (a.json) {
     nlohmann::json j;
     ml::ToJson(j, *report);
     j["model_sha256"] = l->bundle.sha256;
     j["threshold"] = l->bundle.threshold;
+    j["missing_values"] = missing;
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("{}", ml::RenderEvaluationMarkdown(*report));
+    fmt::print("\nMissing values by column (take the trees' default branch):\n");
+    if (missing.empty()) fmt::print("  none\n");
+    for (const auto& [column, c] : missing.items())
+      fmt::print("  {}: {} missing ({} infinite, {} sentinel)\n", column, c["missing"].get<uint64_t>(),
+                 c["infinite"].get<uint64_t>(), c["sentinel"].get<uint64_t>());
   }
   return 0;
 }

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "threatd_process.h"
 
@@ -91,6 +94,45 @@ TEST(CliE2E, MigrateIsIdempotentAndKeysRoundTrip) {
   EXPECT_NE(r.err.find("42"), std::string::npos) << r.err;
   r = p.Run({"keys", "create", "--name", "x", "--role", "root", "--data-dir", p.data_dir()});
   EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace threatd::testing
+
+namespace threatd::testing {
+namespace {
+
+// Evaluate reports the value policy's per-column missing counts.
+TEST(CliE2E, EvaluateCountsMissingValuesPerColumn) {
+  ThreatdProcess p;
+  const std::string src = ThreatdProcess::SourceDir();
+  const std::string csv = p.data_dir() + "/sim.csv";
+  auto r = p.Run({"simulate", "--profile", src + "/models/traffic_profile.json.gz", "--count", "50", "--seed", "3",
+                  "--out", csv});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Replace the first data row's flow_bytes_per_s with Infinity.
+  std::ifstream in(csv);
+  std::string header, first, rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream lines(rest);
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::string tail((std::istreambuf_iterator<char>(lines)), std::istreambuf_iterator<char>());
+  std::vector<std::string> cols, vals;
+  for (std::istringstream h(header); std::getline(h, cols.emplace_back(), ',');) {}
+  for (std::istringstream v(first); std::getline(v, vals.emplace_back(), ',');) {}
+  size_t target = 0;
+  while (target < cols.size() && cols[target] != "flow_bytes_per_s") ++target;
+  ASSERT_LT(target, vals.size()) << header;
+  vals[target] = "Infinity";
+  std::string row;
+  for (size_t i = 0; i + 1 < vals.size(); ++i) row += (i ? "," : "") + vals[i];
+  std::ofstream(csv) << header << "\n" << row << "\n" << tail;
+
+  r = p.Run({"evaluate", "--model", src + "/models/threat_detector.json.gz", "--data", csv, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rows"], 50);
+  EXPECT_EQ(j["missing_values"]["flow_bytes_per_s"]["infinite"], 1) << j["missing_values"].dump();
 }
 
 }  // namespace
