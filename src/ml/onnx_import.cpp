@@ -11,7 +11,6 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "common/clock.h"
 #include "ml/onnx_ensemble.h"
 
 namespace threatd::ml {
@@ -169,14 +168,8 @@ Result<ModelBundle> ImportOnnx(std::string_view model_bytes, const ImportProfile
   auto ensemble = ReadEnsemble(**node);
   if (!ensemble.ok()) return ensemble.status();
 
-  ModelBundle b;
-  b.model_type = profile.model_type;
-  b.version = profile.version;
-  b.created_at = profile.created_at.empty() ? FormatIso8601(Clock::System().Now()) : profile.created_at;
-  b.features = profile.features;
-  b.threshold = profile.threshold;
-  b.card = profile.card;
-  b.classes = profile.classes.empty() ? ensemble->labels : profile.classes;
+  ModelBundle b = BundleFromProfile(profile);
+  if (b.classes.empty()) b.classes = ensemble->labels;
   if (!ensemble->classifier && b.classes.size() != 2) {
     return Status::InvalidArgument("a TreeEnsembleRegressor has no class labels",
                                    "list exactly two classes {negative, positive} in the profile");

@@ -95,14 +95,7 @@ Result<ModelBundle> Convert(const json& root, const ImportProfile& profile) {
   if (booster_name != "gbtree") {
     return Status::Validation(fmt::format("unsupported booster '{}' (only gbtree)", booster_name), kHint);
   }
-  ModelBundle b;
-  b.model_type = profile.model_type;
-  b.version = profile.version;
-  b.created_at = profile.created_at.empty() ? FormatIso8601(Clock::System().Now()) : profile.created_at;
-  b.features = profile.features;
-  b.classes = profile.classes;
-  b.threshold = profile.threshold;
-  b.card = profile.card;
+  ModelBundle b = BundleFromProfile(profile);
 
   const std::string objective = learner.at("objective").at("name").get<std::string>();
   const json& params = learner.at("learner_model_param");
@@ -146,6 +139,18 @@ Result<ModelBundle> Convert(const json& root, const ImportProfile& profile) {
 }
 
 }  // namespace
+
+ModelBundle BundleFromProfile(const ImportProfile& profile) {
+  ModelBundle b;
+  b.model_type = profile.model_type;
+  b.version = profile.version;
+  b.created_at = profile.created_at.empty() ? FormatIso8601(Clock::System().Now()) : profile.created_at;
+  b.features = profile.features;
+  b.classes = profile.classes;
+  b.threshold = profile.threshold;
+  b.card = profile.card;
+  return b;
+}
 
 Result<ModelBundle> ImportXgboostJson(std::string_view xgboost_json, const ImportProfile& profile) {
   json root = json::parse(xgboost_json.begin(), xgboost_json.end(), nullptr, false);

@@ -28,6 +28,11 @@ struct ImportProfile {
   ModelCard card;
 };
 
+// A bundle with the profile's metadata (type, version, created_at — now when
+// empty —, features, classes, threshold, card) and no trees yet: the common
+// start of every importer.
+ModelBundle BundleFromProfile(const ImportProfile& profile);
+
 Result<ModelBundle> ImportXgboostJson(std::string_view xgboost_json, const ImportProfile& profile);
 
 }  // namespace threatd::ml
