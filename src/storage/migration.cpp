@@ -77,4 +77,27 @@ Result<std::vector<Migration>> PlanMigrations(const std::vector<Migration>& avai
   return pending;
 }
 
+Result<MigrationReport> RunMigrations(const std::vector<Migration>& available,
+                                      const std::vector<AppliedMigration>& applied, Clock& clock,
+                                      const ApplyMigrationFn& apply_one) {
+  auto plan = PlanMigrations(available, applied);
+  if (!plan.ok()) return plan.status();
+  MigrationReport report;
+  for (const auto& a : applied) report.current_version = std::max(report.current_version, a.version);
+  for (const auto& m : *plan) {
+    const auto now = clock.Now();
+    auto ran = apply_one(m, now);
+    if (!ran.ok()) {
+      const Status& s = ran.status();
+      return Status(s.code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+                    fmt::format("migration {} failed and was rolled back ({}); the database stays at version {}",
+                                m.name, s.message(), report.current_version),
+                    "fix the migration or the database, then run `threatd migrate` again");
+    }
+    if (*ran) report.applied.push_back({m.version, m.name, m.checksum, now});
+    report.current_version = m.version;
+  }
+  return report;
+}
+
 }  // namespace threatd::storage

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,18 @@ const std::vector<Migration>& EmbeddedMigrations(std::string_view dialect);
 // `available` (the database is newer than the binary) and on duplicates.
 Result<std::vector<Migration>> PlanMigrations(const std::vector<Migration>& available,
                                               const std::vector<AppliedMigration>& applied);
+
+// Applies one migration in its own transaction at `now`; false when another
+// process applied it first (nothing done). Failures carry the database error.
+using ApplyMigrationFn = std::function<Result<bool>(const Migration& migration, Clock::WallTime now)>;
+
+// The dialect-independent part of Migrate: plans `available` against
+// `applied`, runs the plan in order through `apply_one`, and reports. The
+// first failure stops the run with a message naming the file and the version
+// the database stays at (Unavailable stays retryable, the rest is Internal).
+Result<MigrationReport> RunMigrations(const std::vector<Migration>& available,
+                                      const std::vector<AppliedMigration>& applied, Clock& clock,
+                                      const ApplyMigrationFn& apply_one);
 
 namespace internal {
 // Filled in by the generated embedded_migrations.cpp.

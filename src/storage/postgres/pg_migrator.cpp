@@ -58,26 +58,13 @@ Result<MigrationReport> ApplyPgMigrations(pqxx::connection& conn, const std::vec
   }
   auto applied = ReadPgMigrations(conn);
   if (!applied.ok()) return applied.status();
-  auto plan = PlanMigrations(migrations, *applied);
-  if (!plan.ok()) return plan.status();
-  MigrationReport report;
-  for (const auto& a : *applied) report.current_version = std::max(report.current_version, a.version);
-  for (const auto& m : *plan) {
-    const auto now = clock.Now();
-    bool ran = false;
+  return RunMigrations(migrations, *applied, clock, [&conn](const Migration& m, Clock::WallTime now) -> Result<bool> {
     try {
-      ran = ApplyOne(conn, m, now);
+      return ApplyOne(conn, m, now);
     } catch (const pqxx::sql_error& e) {
-      const Status s = FromSqlError(e);
-      return Status(s.code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                    fmt::format("migration {} failed and was rolled back ({}); the database stays at version {}",
-                                m.name, s.message(), report.current_version),
-                    "fix the migration or the database, then run `threatd migrate` again");
+      return FromSqlError(e);
     }
-    if (ran) report.applied.push_back({m.version, m.name, m.checksum, now});
-    report.current_version = m.version;
-  }
-  return report;
+  });
 }
 
 }  // namespace threatd::storage::pg

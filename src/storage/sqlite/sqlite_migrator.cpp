@@ -55,23 +55,10 @@ Result<MigrationReport> ApplySqliteMigrations(SqliteConnection& conn, const std:
   THREATD_RETURN_IF_ERROR(conn.Exec(kCreateTable).WithContext("creating schema_migrations"));
   auto applied = ReadSqliteMigrations(conn);
   if (!applied.ok()) return applied.status();
-  auto plan = PlanMigrations(migrations, *applied);
-  if (!plan.ok()) return plan.status();
-  MigrationReport report;
-  for (const auto& a : *applied) report.current_version = std::max(report.current_version, a.version);
-  for (const auto& m : *plan) {
-    const auto now = clock.Now();
-    const Status s = ApplyOne(conn, m, now);
-    if (!s.ok()) {
-      return Status(s.code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                    fmt::format("migration {} failed and was rolled back ({}); the database stays at version {}",
-                                m.name, s.message(), report.current_version),
-                    "fix the migration or the database, then run `threatd migrate` again");
-    }
-    report.applied.push_back({m.version, m.name, m.checksum, now});
-    report.current_version = m.version;
-  }
-  return report;
+  return RunMigrations(migrations, *applied, clock, [&conn](const Migration& m, Clock::WallTime now) -> Result<bool> {
+    THREATD_RETURN_IF_ERROR(ApplyOne(conn, m, now));
+    return true;
+  });
 }
 
 }  // namespace threatd::storage::sqlite
