@@ -4,7 +4,8 @@
 #   scripts/pg-test-server.sh start <dir>   # prints and writes <dir>/url
 #   scripts/pg-test-server.sh stop <dir>    # stops the server, deletes <dir>
 #
-# The server keeps its data and socket under <dir>, listens on a free TCP
+# The server keeps its data and socket under <dir> (or, when the postgres
+# user cannot reach <dir>, under /tmp, recorded in <dir>/server-dir), listens on a free TCP
 # port on 127.0.0.1 only, trusts local connections (no password) and has a
 # database `threatd_test`. <dir>/url holds
 #   postgresql://postgres@127.0.0.1:PORT/threatd_test
@@ -36,50 +37,60 @@ is_running() { [[ -f $data/postmaster.pid ]] && run_as_pg "$PG_BIN/pg_ctl" -D "$
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The server's own files (data, logs, socket) live in <dir> when the postgres
+# user can reach it; otherwise (e.g. a clone inside a mode-700 directory made
+# by mktemp -d) in a directory under /tmp whose path <dir>/server-dir records.
+server_dir() { if [[ -f $dir/server-dir ]]; then cat "$dir/server-dir"; else echo "$dir"; fi; }
+
 if [[ $cmd == stop ]]; then
+  srv=$(server_dir)
+  data=$srv/data
   if [[ -d $data ]] && is_running; then
     run_as_pg "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
   fi
+  if [[ $srv != "$dir" ]]; then rm -rf "$srv"; fi
   rm -rf "$dir"
   exit 0
 fi
 
 # start
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+srv=$(server_dir)
+data=$srv/data
 if is_running && [[ -f $dir/url ]]; then
   cat "$dir/url"
   exit 0
 fi
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-data=$dir/data
-if [[ $(id -u) -eq 0 ]]; then
+if [[ $(id -u) -eq 0 && $srv == "$dir" ]]; then
   chown postgres: "$dir"
-  # The postgres user must be able to reach <dir>.
   if ! runuser -u postgres -- test -x "$dir"; then
-    echo "pg-test-server: user postgres cannot reach $dir; use a directory whose parents are world-searchable" >&2
-    exit 1
+    srv=$(mktemp -d /tmp/threatd-pg.XXXXXX)
+    chown postgres: "$srv"
+    echo "$srv" >"$dir/server-dir"
+    data=$srv/data
   fi
 fi
 if [[ ! -f $data/PG_VERSION ]]; then
   rm -rf "$data"
-  run_as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 \
-    || { cat "$dir/initdb.log" >&2; exit 1; }
+  run_as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync >"$srv/initdb.log" 2>&1 \
+    || { cat "$srv/initdb.log" >&2; exit 1; }
 fi
 
 started=""
 for _ in 1 2 3 4 5 6 7 8; do
   port=$((20000 + RANDOM % 40000))
   port_in_use "$port" && continue
-  if run_as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 20 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+  if run_as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$srv/server.log" -w -t 20 start \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$srv' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
       >/dev/null 2>&1; then
     started=$port
     break
   fi
 done
 if [[ -z $started ]]; then
-  echo "pg-test-server: could not start PostgreSQL; see $dir/server.log" >&2
-  tail -n 20 "$dir/server.log" >&2 || true
+  echo "pg-test-server: could not start PostgreSQL; see $srv/server.log" >&2
+  tail -n 20 "$srv/server.log" >&2 || true
   exit 1
 fi
 
