@@ -45,9 +45,10 @@ bench: build
 # go to build/fuzz/corpus, crashers to build/fuzz/crash-*: copy those into tests/fuzz/corpus/bundle/.
 fuzz: setup
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREATD_FUZZ=ON -DTHREATD_BUILD_BENCH=OFF >/dev/null
-	cmake --build build/fuzz --target bundle_loader_fuzzer -j $(JOBS)
-	mkdir -p build/fuzz/corpus
+	cmake --build build/fuzz --target bundle_loader_fuzzer multipart_fuzzer -j $(JOBS)
+	mkdir -p build/fuzz/corpus build/fuzz/corpus-multipart
 	./build/fuzz/bin/bundle_loader_fuzzer -max_total_time=60 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus/bundle
+	./build/fuzz/bin/multipart_fuzzer -max_total_time=60 -artifact_prefix=build/fuzz/ build/fuzz/corpus-multipart tests/fuzz/corpus/multipart
 
 clean:
 	rm -rf build .setup-stamp

@@ -11,3 +11,5 @@ echo "== CSV reader"
 "$b/bench/csv/bench_csv" --benchmark_min_time=1
 echo "== inference vs XGBoost"
 "$b/bench/inference/bench_inference"
+echo "== pipeline end to end (upload 1M flows: SQLite, PostgreSQL; a 1 GB upload's peak RSS)"
+bash "$root/bench/pipeline/run.sh" "$b/bin/threatd"

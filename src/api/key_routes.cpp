@@ -1,9 +1,9 @@
 // API keys and the audit log: {prefix}/auth/me, {prefix}/keys, {prefix}/audit.
 #include <fmt/format.h>
 
-#include <charconv>
 
 #include "api/audit.h"
+#include "api/params.h"
 #include "api/routes.h"
 #include "http/error_mapping.h"
 
@@ -32,15 +32,6 @@ nlohmann::json KeyJson(const storage::ApiKeyRecord& k) {
   auto revoked = OptionalTime(k.revoked_at);
   j["revoked_at"] = revoked ? nlohmann::json(*revoked) : nlohmann::json(nullptr);
   return j;
-}
-
-// Parses an integer query/path value within [lo, hi], or explains the problem.
-Result<int64_t> IntParam(std::string_view name, std::string_view text, int64_t lo, int64_t hi) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi)
-    return Status::Validation(fmt::format("'{}' must be an integer from {} to {}, got '{}'", name, lo, hi, text));
-  return v;
 }
 
 }  // namespace
@@ -94,16 +85,7 @@ void RegisterKeyRoutes(http::Router& router, ApiContext& ctx) {
 
   router.Add(Method::kGet, prefix + "/audit", [&ctx](Request& req) {
     storage::AuditQuery q;
-    if (auto v = req.Query("limit")) {
-      auto n = IntParam("limit", *v, 1, 1000);
-      if (!n.ok()) return Response::FromStatus(n.status());
-      q.limit = *n;
-    }
-    if (auto v = req.Query("offset")) {
-      auto n = IntParam("offset", *v, 0, INT64_MAX);
-      if (!n.ok()) return Response::FromStatus(n.status());
-      q.offset = *n;
-    }
+    if (Status s = ParsePage(req, &q.limit, &q.offset); !s.ok()) return Response::FromStatus(s);
     auto entries = ctx.db.ListAudit(q);
     if (!entries.ok()) return Response::FromStatus(entries.status());
     nlohmann::json items = nlohmann::json::array();

@@ -6,6 +6,21 @@
 #include "api/api_context.h"
 #include "http/router.h"
 
+namespace threatd::realtime {
+class RealtimeHub;
+}  // namespace threatd::realtime
+
+namespace threatd::ingest {
+class UploadService;
+class SourceStates;
+class WhitelistMatcher;
+class TestStream;
+}
+
+namespace threatd::registry {
+class ModelRegistry;
+}  // namespace threatd::registry
+
 namespace threatd::api {
 
 // GET /, /health, {prefix}/health/detailed, /metrics, {prefix}/openapi.json, /docs
@@ -14,8 +29,34 @@ void RegisterSystemRoutes(http::Router& router, ApiContext& ctx);
 // {prefix}/auth/me, {prefix}/keys (list, create, revoke), {prefix}/audit
 void RegisterKeyRoutes(http::Router& router, ApiContext& ctx);
 
-// WebSocket /ws/realtime and GET /ws/connections
-void RegisterRealtimeRoutes(http::Router& router, ApiContext& ctx);
+// WebSocket /ws/realtime (served by `hub`, which must outlive the server) and
+// GET /ws/connections
+void RegisterRealtimeRoutes(http::Router& router, ApiContext& ctx, realtime::RealtimeHub& hub);
+
+// POST {prefix}/upload/csv (streamed multipart CSV; ?async=true -> 202)
+void RegisterUploadRoutes(http::Router& router, ApiContext& ctx, ingest::UploadService& uploads);
+
+// {prefix}/predictions/recent|stats|threats|attacks|actions|attack-distribution|
+// action-distribution|{traffic_data_id} (viewer)
+void RegisterPredictionRoutes(http::Router& router, ApiContext& ctx);
+
+// GET {prefix}/upload/batches, GET {prefix}/upload/batch/{batch_id} (viewer)
+void RegisterUploadBatchRoutes(http::Router& router, ApiContext& ctx);
+
+// {prefix}/models: upload, list, get, activate, deactivate, rollback/{model_type},
+// delete, stats/storage, info/supported-formats, profile/{model_type}
+// (`models` must outlive the server)
+void RegisterModelRoutes(http::Router& router, ApiContext& ctx, registry::ModelRegistry& models);
+
+// {prefix}/config/whitelist (list, create, get, patch, delete {ip_id}) and
+// {prefix}/config/sources (list, get, patch {name}); changes are applied to
+// `sources` and `matcher` before the response (both must outlive the server).
+void RegisterConfigRoutes(http::Router& router, ApiContext& ctx, ingest::SourceStates& sources,
+                          ingest::WhitelistMatcher& matcher);
+
+// POST {prefix}/test/start-stream, stop-stream, send-single; GET {prefix}/test/status
+// (`stream` must outlive the server)
+void RegisterTestRoutes(http::Router& router, ApiContext& ctx, ingest::TestStream& stream);
 
 // The OpenAPI 3.1 document with paths under the configured API prefix.
 const nlohmann::json& OpenApiDocument(const std::string& api_prefix);

@@ -3,13 +3,25 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "api/build_info.h"
 #include "api/routes.h"
 #include "auth/api_key_service.h"
 #include "http/server.h"
+#include "ingest/source_states.h"
+#include "ingest/test_stream.h"
+#include "ingest/upload_service.h"
+#include "ingest/whitelist_matcher.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/policy.h"
+#include "realtime/hub.h"
+#include "realtime/hub_options.h"
+#include "registry/model_registry.h"
 #include "storage/database.h"
+#include "storage/retention.h"
 
 namespace threatd::app {
 
@@ -22,6 +34,17 @@ struct Service::Parts {
   metrics::Registry registry;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<auth::ApiKeyService> keys;
+  std::unique_ptr<registry::ModelRegistry> models;
+  std::thread model_loader;
+  std::atomic<bool> models_loading{true};
+  pipeline::LogOnlyPolicy policy;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<realtime::RealtimeHub> hub;
+  std::unique_ptr<ingest::SourceStates> sources;
+  std::unique_ptr<ingest::WhitelistMatcher> whitelist;
+  std::unique_ptr<ingest::TestStream> test_stream;
+  std::unique_ptr<ingest::UploadService> uploads;
+  std::unique_ptr<storage::RetentionWorker> retention;
   api::HealthRegistry health;
   std::unique_ptr<api::ApiContext> ctx;
   http::Router router;
@@ -32,7 +55,7 @@ struct Service::Parts {
 
 namespace {
 
-http::ServerOptions ToServerOptions(const config::HttpSection& h) {
+http::ServerOptions ToServerOptions(const config::HttpSection& h, const config::RealtimeSection& rt) {
   http::ServerOptions s;
   s.host = h.host;
   s.port = h.port;
@@ -45,6 +68,11 @@ http::ServerOptions ToServerOptions(const config::HttpSection& h) {
   s.shutdown_grace = h.shutdown_grace;
   s.default_body_limit = h.max_body_bytes;
   s.cors_origins = h.cors_origins;
+  // The per-client WebSocket queue (drop-oldest); the hub disconnects a
+  // client that keeps dropping for realtime.max_lag, before the server's own
+  // slow-client timeout would.
+  s.ws_send_queue_limit = static_cast<size_t>(rt.client_queue);
+  s.ws_slow_client_timeout = std::max(s.ws_slow_client_timeout, 2 * rt.max_lag);
   return s;
 }
 
@@ -59,6 +87,87 @@ Status PrepareDataDir(const config::Options& o) {
 }
 
 void RegisterHealthChecks(Service::Parts& p);
+
+// The stats_update payload: the prediction totals plus the pipeline's rate.
+nlohmann::json StatsJson(const pipeline::Pipeline& pipeline, const storage::PredictionStats& s) {
+  nlohmann::json dist = nlohmann::json::object();
+  for (const auto& [name, n] : s.attack_types.counts) dist[name] = n;
+  const auto snap = pipeline.Snapshot();
+  return {{"total_predictions", s.total_predictions},
+          {"total_attacks", s.total_attacks},
+          {"total_normal", s.total_normal},
+          {"attack_rate", s.attack_rate},
+          {"attack_type_distribution", std::move(dist)},
+          {"flows_per_second", snap.flows_per_second},
+          {"pipeline_queue_depth", snap.queue_depth}};
+}
+
+// The detection side: models -> pipeline -> WebSocket hub, and the sources
+// that feed the pipeline (uploads, test stream), data-source flags,
+// whitelist and retention.
+Status BuildDetection(Service::Parts& p) {
+  const auto& o = p.options;
+  Clock& clock = *p.clock;
+  storage::TrafficRepository& traffic = p.db->Traffic();
+  if (auto n = traffic.FailAbandonedUploads(clock.Now()); n.ok() && *n > 0)
+    spdlog::warn("{} upload(s) interrupted by the last shutdown were rolled back and marked failed", *n);
+
+  const std::string assets = ResolveAssetsDir(o);
+  registry::RegistryOptions ro;
+  ro.models_dir = o.EffectiveModelsDir();
+  ro.defaults_dir = o.models.defaults_dir.empty() ? assets + "/models" : o.models.defaults_dir;
+  // Loaded by Service::Start() on a thread of its own once the server
+  // listens: /health answers at once while the models load.
+  p.models = std::make_unique<registry::ModelRegistry>(ro, p.db->Models(), clock, p.registry);
+
+  pipeline::PipelineOptions po;
+  po.queue_capacity = static_cast<size_t>(o.pipeline.queue_capacity);
+  po.workers = static_cast<size_t>(o.pipeline.workers);
+  p.pipeline = std::make_unique<pipeline::Pipeline>(po, *p.models, p.policy, traffic, clock, p.registry);
+
+  auto* pipe = p.pipeline.get();
+  p.hub = std::make_unique<realtime::RealtimeHub>(
+      realtime::HubOptionsFromConfig(o.realtime), *p.keys,
+      [&traffic, pipe]() -> Result<nlohmann::json> {
+        auto s = traffic.Stats({});
+        if (!s.ok()) return s.status();
+        return StatsJson(*pipe, *s);
+      },
+      clock, p.registry);
+  p.pipeline->AddObserver(p.hub.get());
+  p.hub->Start();
+
+  p.sources = std::make_unique<ingest::SourceStates>(*p.db, clock);
+  THREATD_RETURN_IF_ERROR(p.sources->Start());
+  p.whitelist = std::make_unique<ingest::WhitelistMatcher>(p.db->Whitelist(), clock);
+  THREATD_RETURN_IF_ERROR(p.whitelist->Start());
+
+  auto profile = ingest::LoadTrafficProfile(assets);
+  p.test_stream = std::make_unique<ingest::TestStream>(
+      [pipe](pipeline::FlowBatch b) { return pipe->Submit(std::move(b)); }, profile.ok() ? *profile : nullptr,
+      *p.sources, clock, profile.ok() ? "" : profile.status().message());
+
+  ingest::UploadOptions uo;
+  uo.batch_size = static_cast<size_t>(o.pipeline.batch_size);
+  p.uploads = std::make_unique<ingest::UploadService>(*p.pipeline, *p.models, traffic, clock, uo,
+                                                      (fs::path(o.data_dir) / "uploads").string());
+  auto* hub = p.hub.get();
+  p.uploads->SetProgressSink([hub](const ingest::UploadProgress& g) {
+    hub->Publish("batch_progress", {{"batch_id", g.batch_id},
+                                    {"bytes_read", g.bytes_read},
+                                    {"rows_read", g.rows_read},
+                                    {"rows_stored", g.rows_stored},
+                                    {"finished", g.finished}});
+  });
+
+  storage::RetentionOptions rto;
+  rto.days = o.retention.days;
+  rto.interval = o.retention.interval;
+  rto.batch_rows = o.retention.batch_rows;
+  p.retention = std::make_unique<storage::RetentionWorker>(traffic, rto, clock);
+  p.retention->Start();
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -98,18 +207,25 @@ Result<std::unique_ptr<Service>> Service::Create(const config::Options& options,
       .GetGauge("threatd_build_info", "Build facts of this binary",
                 {{"version", build::kVersion}, {"commit", build::kGitCommit}, {"build_type", build::kBuildType}})
       .Set(1);
+  THREATD_RETURN_IF_ERROR(BuildDetection(*p));
 
   p->ctx = std::make_unique<api::ApiContext>(api::ApiContext{
       p->options, *p->db, *p->keys, p->registry, p->health, clock, ResolveAssetsDir(options), nullptr});
   api::RegisterSystemRoutes(p->router, *p->ctx);
   api::RegisterKeyRoutes(p->router, *p->ctx);
-  api::RegisterRealtimeRoutes(p->router, *p->ctx);
+  api::RegisterRealtimeRoutes(p->router, *p->ctx, *p->hub);
+  api::RegisterUploadRoutes(p->router, *p->ctx, *p->uploads);
+  api::RegisterUploadBatchRoutes(p->router, *p->ctx);
+  api::RegisterPredictionRoutes(p->router, *p->ctx);
+  api::RegisterModelRoutes(p->router, *p->ctx, *p->models);
+  api::RegisterConfigRoutes(p->router, *p->ctx, *p->sources, *p->whitelist);
+  api::RegisterTestRoutes(p->router, *p->ctx, *p->test_stream);
 
   auto* keys = p->keys.get();
-  p->server = std::make_unique<http::Server>(ToServerOptions(options.http), p->router, p->registry,
+  p->server = std::make_unique<http::Server>(ToServerOptions(options.http, options.realtime), p->router, p->registry,
                                              [keys](std::string_view token) { return keys->Authenticate(token); });
-  auto* server = p->server.get();
-  p->ctx->websocket_connections = [server] { return server->WebSocketConnections(); };
+  auto* hub = p->hub.get();
+  p->ctx->websocket_connections = [hub] { return hub->Connections(); };
   RegisterHealthChecks(*p);
   return std::unique_ptr<Service>(new Service(std::move(p)));
 }
@@ -137,13 +253,42 @@ void RegisterHealthChecks(Service::Parts& p) {
             {"internal", {{"status", "disabled"}, {"reason", kafka_reason}}},
             {"external", {{"status", "disabled"}, {"reason", kafka_reason}}}};
   });
-  p.health.Add("models", []() -> nlohmann::json {
-    return {{"status", "disabled"}, {"reason", "no detection models are loaded by this build yet"}};
+  auto* models = p.models.get();
+  auto* loading = &p.models_loading;
+  p.health.Add("models", [models, loading] {
+    nlohmann::json j = models->HealthCheck();
+    if (loading->load()) {
+      j["status"] = "degraded";
+      j["loading"] = true;
+    }
+    return j;
   });
-  auto* server = p.server.get();
-  p.health.Add("websocket", [server]() -> nlohmann::json {
-    return {{"status", "ok"}, {"connections", server->WebSocketConnections()}};
+  auto* pipe = p.pipeline.get();
+  p.health.Add("pipeline", [pipe, &clock = *p.clock]() -> nlohmann::json {
+    const auto s = pipe->Snapshot();
+    // Degraded while the queue is full (sources are being slowed down) or a
+    // batch failed within the last minute.
+    const bool recent_error = s.last_error_at && clock.Now() - *s.last_error_at < std::chrono::minutes(1);
+    const bool full = s.queue_depth >= s.queue_capacity;
+    nlohmann::json j = {{"status", recent_error || full ? "degraded" : "ok"},
+                        {"queue_depth", s.queue_depth},
+                        {"queue_capacity", s.queue_capacity},
+                        {"queued_flows", s.queued_flows},
+                        {"flows_total", s.flows_total},
+                        {"flows_per_second", s.flows_per_second},
+                        {"batches_failed", s.batches_failed}};
+    j["last_error"] = s.last_error ? nlohmann::json(*s.last_error) : nlohmann::json(nullptr);
+    j["last_error_at"] = s.last_error_at ? nlohmann::json(FormatIso8601(*s.last_error_at)) : nlohmann::json(nullptr);
+    return j;
   });
+  auto* hub = p.hub.get();
+  p.health.Add("websocket", [hub] { return hub->HealthCheck(); });
+  auto* sources = p.sources.get();
+  p.health.Add("sources", [sources] { return sources->HealthCheck(); });
+  auto* whitelist = p.whitelist.get();
+  p.health.Add("whitelist", [whitelist] { return whitelist->HealthCheck(); });
+  auto* stream = p.test_stream.get();
+  p.health.Add("test_stream", [stream] { return stream->HealthCheck(); });
 }
 
 }  // namespace
@@ -154,6 +299,10 @@ Service::~Service() { Stop(); }
 
 Status Service::Start() {
   THREATD_RETURN_IF_ERROR(parts_->server->Start());
+  parts_->model_loader = std::thread([p = parts_.get()] {
+    if (Status s = p->models->Start(); !s.ok()) spdlog::error("loading the models failed: {}", s.ToString());
+    p->models_loading = false;
+  });
   spdlog::info("threatd {} listening on {} (database: {})", build::kVersion, BaseUrl(), parts_->db->RedactedUrl());
   return Status::Ok();
 }
@@ -168,10 +317,21 @@ std::string Service::BaseUrl() const {
 
 const std::optional<std::string>& Service::BootstrapKey() const { return parts_->bootstrap_key; }
 
+const http::Router& Service::router() const { return parts_->router; }
+
 void Service::Stop() {
   if (!parts_ || parts_->stopped) return;
   parts_->stopped = true;
   parts_->server->Stop();
+  if (parts_->model_loader.joinable()) parts_->model_loader.join();
+  // Sources first, then the pipeline drains what they queued, then the rest.
+  parts_->test_stream->Stop();
+  parts_->uploads->Stop();
+  parts_->pipeline->Stop();
+  parts_->hub->Stop();
+  parts_->retention->Stop();
+  parts_->whitelist->Stop();
+  parts_->sources->Stop();
   if (Status s = parts_->db->Flush(); !s.ok()) spdlog::error("flushing storage at shutdown: {}", s.ToString());
   parts_->db->Close();
   spdlog::info("threatd stopped");

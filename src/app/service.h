@@ -18,6 +18,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "config/options.h"
+#include "http/router.h"
 
 namespace threatd::app {
 
@@ -38,6 +39,8 @@ class Service {
   const std::optional<std::string>& BootstrapKey() const;
   // Graceful shutdown; idempotent.
   void Stop();
+  // Every route served (the OpenAPI test compares them with the document).
+  const http::Router& router() const;
 
   struct Parts;  // the components; defined in service.cpp
 

@@ -72,8 +72,8 @@ ApiKeyService::ApiKeyService(storage::ApiKeyRepository& repo, Clock& clock, metr
 
 Result<CreatedKey> ApiKeyService::Create(std::string_view name, Role role, std::optional<std::string> created_by) {
   if (name.empty() || name.size() > 100)
-    return Status::InvalidArgument("an API key name must be 1 to 100 characters", "e.g. --name ci-dashboard");
-  if (role == Role::kPublic) return Status::InvalidArgument("role must be viewer, operator or admin");
+    return Status::Validation("an API key name must be 1 to 100 characters", "e.g. --name ci-dashboard");
+  if (role == Role::kPublic) return Status::Validation("role must be viewer, operator or admin");
   auto prefix = RandomBase62(kPrefixLen);
   auto secret = RandomBase62(kSecretLen);
   auto salt = RandomHex(16);

@@ -83,7 +83,9 @@ bool ParseIso8601(std::string_view s, Clock::WallTime* out) {
     }
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return false;
+  // WallTime counts nanoseconds in 64 bits: years outside 1678..2261 would
+  // wrap. Refuse them (and anything before 1900, which no flow carries).
+  if (!ymd.ok() || y < 1900 || y > 2261 || h > 23 || mi > 59 || sec > 60) return false;
   auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + nanoseconds{frac_ns} - minutes{offset_min};
   *out = time_point_cast<Clock::WallTime::duration>(tp);
   return true;

@@ -48,7 +48,8 @@ class FakeClock final : public Clock {
 std::string FormatIso8601(Clock::WallTime t);
 
 // Parses ISO-8601 ("2026-11-22T20:34:50Z", with optional fraction and
-// "+hh:mm"/"Z" offset, or a space instead of 'T'); false if malformed.
+// "+hh:mm"/"Z" offset, or a space instead of 'T'); false if malformed or
+// outside the years 1900..2261 (the nanosecond clock's range).
 bool ParseIso8601(std::string_view text, Clock::WallTime* out);
 
 }  // namespace threatd

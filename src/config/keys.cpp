@@ -184,6 +184,40 @@ std::vector<KeySpec> BuildKeys() {
   keys.push_back(Bool("auth.bootstrap_admin_key", {"THREATD_AUTH_BOOTSTRAP_ADMIN_KEY"},
                       "on first start with no API keys, create an admin key and print it once",
                       [](Options& o) -> bool& { return o.auth.bootstrap_admin_key; }));
+  keys.push_back(Int("pipeline.batch_size", {"THREATD_PIPELINE_BATCH_SIZE"}, "flows per pipeline batch", 1, 1 << 20,
+                     [](Options& o) -> int& { return o.pipeline.batch_size; }));
+  keys.push_back(Int("pipeline.queue_capacity", {"THREATD_PIPELINE_QUEUE_CAPACITY"},
+                     "batches waiting before sources are slowed down", 1, 4096,
+                     [](Options& o) -> int& { return o.pipeline.queue_capacity; }));
+  keys.push_back(Int("pipeline.workers", {"THREATD_PIPELINE_WORKERS"}, "scoring and persisting threads", 1, 64,
+                     [](Options& o) -> int& { return o.pipeline.workers; }));
+  keys.push_back(Str("models.dir", {"THREATD_MODELS_DIR"}, "directory of uploaded model bundles (empty = <data_dir>/models)",
+                     [](Options& o) -> std::string& { return o.models.dir; }));
+  keys.push_back(Str("models.defaults_dir", {"THREATD_MODELS_DEFAULTS_DIR"},
+                     "directory of the shipped default models (empty = <assets>/models)",
+                     [](Options& o) -> std::string& { return o.models.defaults_dir; }));
+  keys.push_back(Int("retention.days", {"THREATD_RETENTION_DAYS"},
+                     "remove traffic and predictions older than this many days (0 = keep forever)", 0, 36500,
+                     [](Options& o) -> int& { return o.retention.days; }));
+  keys.push_back(Duration("retention.interval", {"THREATD_RETENTION_INTERVAL"}, "how often the retention clean-up runs",
+                          [](Options& o) -> Seconds& { return o.retention.interval; }));
+  keys.push_back(Int("retention.batch_rows", {"THREATD_RETENTION_BATCH_ROWS"}, "rows deleted per retention transaction",
+                     1, 1000000, [](Options& o) -> int& { return o.retention.batch_rows; }));
+  keys.push_back(Duration("realtime.stats_interval", {"THREATD_REALTIME_STATS_INTERVAL"},
+                          "period of stats_update messages on /ws/realtime",
+                          [](Options& o) -> Seconds& { return o.realtime.stats_interval; }));
+  keys.push_back(Duration("realtime.ping_interval", {"THREATD_REALTIME_PING_INTERVAL"},
+                          "period of server pings on /ws/realtime",
+                          [](Options& o) -> Seconds& { return o.realtime.ping_interval; }));
+  keys.push_back(Int("realtime.client_queue", {"THREATD_REALTIME_CLIENT_QUEUE"},
+                     "messages queued per WebSocket client before the oldest are dropped", 8, 1 << 20,
+                     [](Options& o) -> int& { return o.realtime.client_queue; }));
+  keys.push_back(Duration("realtime.max_lag", {"THREATD_REALTIME_MAX_LAG"},
+                          "a WebSocket client that keeps dropping messages this long is disconnected",
+                          [](Options& o) -> Seconds& { return o.realtime.max_lag; }));
+  keys.push_back(Int("realtime.max_predictions_per_second", {"THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND"},
+                     "prediction messages per second per client; beyond it they are coalesced into counts", 1,
+                     1000000, [](Options& o) -> int& { return o.realtime.max_predictions_per_second; }));
   return keys;
 }
 
@@ -213,6 +247,13 @@ std::string Options::EffectiveDatabaseUrl() const {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   // An absolute dir gives sqlite:///abs/path, a relative one sqlite://rel/path.
   return "sqlite://" + dir + "/threatd.db";
+}
+
+std::string Options::EffectiveModelsDir() const {
+  if (!models.dir.empty()) return models.dir;
+  std::string dir = data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/models";
 }
 
 }  // namespace threatd::config

@@ -51,6 +51,31 @@ struct KafkaSection {
   std::string external_group_id = "external-data-consumer";
 };
 
+struct PipelineSection {
+  int batch_size = 8192;      // flows per pipeline batch (uploads, test stream)
+  int queue_capacity = 8;     // batches waiting before sources are slowed down
+  int workers = 2;            // scoring + persisting threads
+};
+
+struct ModelsSection {
+  std::string dir;           // uploaded bundles; "" = <data_dir>/models
+  std::string defaults_dir;  // shipped default bundles; "" = <assets>/models
+};
+
+struct RetentionSection {
+  int days = 30;               // traffic and predictions older than this are removed; 0 = keep
+  Seconds interval{3'600'000}; // how often the clean-up runs
+  int batch_rows = 5000;       // rows deleted per transaction
+};
+
+struct RealtimeSection {
+  Seconds stats_interval{5'000};  // stats_update broadcast period
+  Seconds ping_interval{30'000};  // server ping period
+  int client_queue = 512;         // messages queued per client before drop-oldest
+  Seconds max_lag{30'000};        // a client dropping messages this long is disconnected
+  int max_predictions_per_second = 500;  // per client; beyond it predictions are coalesced (counted, not sent)
+};
+
 struct AuthSection {
   bool bootstrap_admin_key = true;  // first start with no keys: create and print one
 };
@@ -63,9 +88,15 @@ struct Options {
   DatabaseSection database;
   KafkaSection kafka;
   AuthSection auth;
+  PipelineSection pipeline;
+  ModelsSection models;
+  RetentionSection retention;
+  RealtimeSection realtime;
 
   // database.url, or the embedded SQLite default under data_dir.
   std::string EffectiveDatabaseUrl() const;
+  // models.dir, or <data_dir>/models.
+  std::string EffectiveModelsDir() const;
 };
 
 }  // namespace threatd::config

@@ -68,6 +68,7 @@ class FlowCsvStream {
   const std::vector<std::string>& header() const { return header_; }
   const HeaderMapping& mapping() const { return mapping_; }
   bool has_label() const { return label_column_ >= 0; }
+  int label_column() const { return label_column_; }  // header index, -1 when absent
   // Per canonical feature: missing / infinite / sentinel counts so far.
   const std::array<ColumnStats, kFeatureCount>& column_stats() const { return stats_; }
   uint64_t rows() const { return rows_; }

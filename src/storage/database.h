@@ -12,9 +12,11 @@
 //     is down every call fails fast (connect_timeout) with Unavailable, so
 //     opening never needs the server to be up.
 //
-// The record-group interfaces (ApiKeyRepository, ...) are separate so that a
-// component can depend on only what it uses; later groups (traffic,
-// predictions, models, whitelist, actions) are added the same way.
+// The record-group interfaces are separate so that a component can depend on
+// only what it uses. The first groups (ApiKeyRepository, AuditRepository,
+// DataSourceRepository) are base classes; the larger ones are objects of
+// their own, one implementation file per backend, reached through
+// Traffic(), Models() and Whitelist().
 //
 // Ownership: the caller owns the Database; the metrics::Registry passed to
 // OpenDatabase and the Clock must outlive it.
@@ -37,7 +39,10 @@
 #include "storage/audit_repository.h"
 #include "storage/data_source_repository.h"
 #include "storage/migration.h"
+#include "storage/model_repository.h"
 #include "storage/storage_options.h"
+#include "storage/traffic_repository.h"
+#include "storage/whitelist_repository.h"
 
 namespace threatd::storage {
 
@@ -59,6 +64,13 @@ class Database : public ApiKeyRepository, public AuditRepository, public DataSou
   virtual Result<MigrationReport> Migrate(const std::vector<Migration>& migrations) = 0;
   // Rows of schema_migrations by version; empty before the first Migrate.
   virtual Result<std::vector<AppliedMigration>> MigrationStatus() = 0;
+
+  // Flows, predictions, actions, upload batches (traffic_repository.h).
+  virtual TrafficRepository& Traffic() = 0;
+  // The ml_models catalogue (model_repository.h).
+  virtual ModelRepository& Models() = 0;
+  // ip_whitelist (whitelist_repository.h).
+  virtual WhitelistRepository& Whitelist() = 0;
 
   // `SELECT 1` round trip in milliseconds; Unavailable (fast) when down.
   virtual Result<double> Ping() = 0;

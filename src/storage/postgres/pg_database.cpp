@@ -10,6 +10,7 @@
 #include "storage/micros.h"
 #include "storage/postgres/pg_migrator.h"
 #include "storage/postgres/pg_pool.h"
+#include "storage/postgres/pg_repositories.h"
 #include "storage/storage_stats.h"
 
 namespace threatd::storage {
@@ -66,11 +67,18 @@ class PgDatabase final : public Database {
         stats_(registry, "postgresql"),
         pool_(pg::PgPoolOptions{url.url, RedactUrl(url.url), options.pool_size, options.acquire_timeout,
                                 options.connect_timeout, options.statement_timeout},
-              stats_) {}
+              stats_),
+        traffic_(pg::MakeTrafficRepository(pool_, clock_)),
+        models_(pg::MakeModelRepository(pool_, clock_)),
+        whitelist_(pg::MakeWhitelistRepository(pool_, clock_)) {}
   ~PgDatabase() override { Close(); }
 
   std::string_view Dialect() const override { return "postgresql"; }
   std::string RedactedUrl() const override { return RedactUrl(url_); }
+
+  TrafficRepository& Traffic() override { return *traffic_; }
+  ModelRepository& Models() override { return *models_; }
+  WhitelistRepository& Whitelist() override { return *whitelist_; }
 
   Result<MigrationReport> Migrate(const std::vector<Migration>& migrations) override {
     std::optional<Result<MigrationReport>> out;
@@ -269,6 +277,9 @@ class PgDatabase final : public Database {
   Clock& clock_;
   StorageStats stats_;
   pg::PgPool pool_;
+  std::unique_ptr<TrafficRepository> traffic_;
+  std::unique_ptr<ModelRepository> models_;
+  std::unique_ptr<WhitelistRepository> whitelist_;
 };
 
 }  // namespace

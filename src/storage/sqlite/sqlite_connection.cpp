@@ -77,6 +77,12 @@ Result<bool> SqliteStatement::Step() {
   return FromSqlite(rc, impl_->db, "executing statement");
 }
 
+void SqliteStatement::Reset() {
+  sqlite3_reset(impl_->stmt);
+  sqlite3_clear_bindings(impl_->stmt);
+  impl_->bind_error = Status::Ok();
+}
+
 Status SqliteStatement::Run() {
   while (true) {
     auto row = Step();

@@ -37,6 +37,9 @@ class SqliteStatement {
   Result<bool> Step();
   // Steps to completion, for statements without results.
   Status Run();
+  // Rewinds the statement and clears its bindings, so it can run again with
+  // new parameters (a prepared statement reused within a job).
+  void Reset();
 
   // Columns are 0-based; valid after Step() returned true.
   bool IsNull(int column) const;

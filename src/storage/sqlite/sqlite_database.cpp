@@ -10,6 +10,7 @@
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/sqlite/sqlite_migrator.h"
 #include "storage/sqlite/sqlite_read_pool.h"
+#include "storage/sqlite/sqlite_repositories.h"
 #include "storage/sqlite/sqlite_writer.h"
 #include "storage/storage_stats.h"
 
@@ -88,6 +89,10 @@ class SqliteDatabase final : public Database {
     registry.AddCallbackGauge("threatd_storage_write_queue_depth", "Write jobs waiting for the SQLite writer.",
                               {{"dialect", "sqlite"}},
                               [depth = writer_->DepthCounter()] { return static_cast<double>(depth->load()); });
+    access_ = std::make_unique<sqlite::SqliteAccess>(*writer_, readers_.get(), clock_);
+    traffic_ = sqlite::MakeTrafficRepository(*access_);
+    models_ = sqlite::MakeModelRepository(*access_);
+    whitelist_ = sqlite::MakeWhitelistRepository(*access_);
   }
   ~SqliteDatabase() override { Close(); }
 
@@ -113,6 +118,10 @@ class SqliteDatabase final : public Database {
     }));
     return out;
   }
+
+  TrafficRepository& Traffic() override { return *traffic_; }
+  ModelRepository& Models() override { return *models_; }
+  WhitelistRepository& Whitelist() override { return *whitelist_; }
 
   Result<double> Ping() override {
     const auto start = std::chrono::steady_clock::now();
@@ -322,6 +331,10 @@ class SqliteDatabase final : public Database {
   StorageStats stats_;
   std::unique_ptr<sqlite::SqliteWriter> writer_;
   std::unique_ptr<sqlite::SqliteReadPool> readers_;  // null for :memory:
+  std::unique_ptr<sqlite::SqliteAccess> access_;
+  std::unique_ptr<TrafficRepository> traffic_;
+  std::unique_ptr<ModelRepository> models_;
+  std::unique_ptr<WhitelistRepository> whitelist_;
   std::once_flag closed_;
 
   std::mutex touch_mu_;

@@ -1,5 +1,7 @@
 #include "threatd_process.h"
 
+#include "support/http_client.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -107,11 +109,25 @@ bool ThreatdProcess::Start(std::string* error, std::chrono::milliseconds timeout
         port_ = static_cast<uint16_t>(std::stoi(m[1]));
         std::smatch k;
         if (std::regex_search(stdout_, k, kKey)) admin_key_ = k[1];
-        return true;
+        return WaitForModels(error, timeout);
       }
     }
   }
   if (error) *error = "threatd did not become ready; stdout:\n" + stdout_;
+  return false;
+}
+
+// The models load in the background once the server listens; tests that
+// score flows need them, so Start() waits for the load to finish.
+bool ThreatdProcess::WaitForModels(std::string* error, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpClient client("127.0.0.1", port_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = client.Request("GET", "/api/v1/health/detailed");
+    if (r.ok() && !r->json()["checks"]["models"].value("loading", false)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (error) *error = "threatd's models did not finish loading; stdout:\n" + stdout_;
   return false;
 }
 

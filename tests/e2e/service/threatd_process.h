@@ -41,6 +41,8 @@ class ThreatdProcess {
   // (128+signal if killed by a signal, -1 on timeout).
   int Stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void SendSignal(int sig);
+  // Polls detailed health until the models have loaded (Start() calls it).
+  bool WaitForModels(std::string* error, std::chrono::milliseconds timeout);
   // Waits for exit after a signal sent elsewhere.
   int Wait(std::chrono::milliseconds timeout);
 

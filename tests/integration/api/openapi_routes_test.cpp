@@ -1,9 +1,13 @@
 // The OpenAPI document lists exactly the routes the router serves.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <set>
 
 #include "api/routes.h"
+#include "app/service.h"
 #include "http/method.h"
 
 namespace threatd::api {
@@ -17,21 +21,21 @@ std::string Lower(std::string_view s) {
 
 class OpenApiRoutes : public ::testing::TestWithParam<std::string> {};
 
+// The routes come from the real composition root (app::Service), so a route
+// added anywhere without its OpenAPI description fails here.
 TEST_P(OpenApiRoutes, DocumentAndRouterAgree) {
+  const std::string source = std::getenv("THREATD_SOURCE_DIR");
+  const std::string dir = ::testing::TempDir() + "openapi_routes_" + std::to_string(::getpid());
   config::Options options;
   options.api_prefix = GetParam();
-  metrics::Registry registry;
-  storage::StorageOptions so;
-  so.url = "sqlite::memory:";
-  auto db = storage::OpenDatabase(so, registry);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  auth::ApiKeyService keys(**db, Clock::System(), registry);
-  HealthRegistry health;
-  ApiContext ctx{options, **db, keys, registry, health, Clock::System(), "/nonexistent", nullptr};
-  http::Router router;
-  RegisterSystemRoutes(router, ctx);
-  RegisterKeyRoutes(router, ctx);
-  RegisterRealtimeRoutes(router, ctx);
+  options.data_dir = dir;
+  options.database.url = "sqlite::memory:";
+  options.http.port = 0;
+  options.http.assets_dir = source;  // <source>/models holds the default models and traffic profile
+  options.auth.bootstrap_admin_key = false;
+  auto service = app::Service::Create(options);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  const http::Router& router = (*service)->router();
 
   std::set<std::string> served;
   for (const auto& r : router.Routes()) served.insert(Lower(http::MethodName(r.method)) + " " + r.pattern);

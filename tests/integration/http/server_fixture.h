@@ -18,6 +18,7 @@
 #include "common/metrics.h"
 #include "http/error_mapping.h"
 #include "http/server.h"
+#include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/ws_client.h"
 
@@ -25,6 +26,7 @@ namespace threatd::http {
 
 using testing::HttpClient;
 using testing::TestResponse;
+using testing::Eventually;
 using testing::WsClient;
 
 // A door a handler waits at until the test opens it.
@@ -61,17 +63,6 @@ inline Result<Principal> FakeAuthenticate(std::string_view token) {
   return Status::Unauthenticated("unknown key");
 }
 
-// Polls `cond` until true or `timeout`; for state owned by other threads.
-template <typename Cond>
-bool Eventually(Cond cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 class HttpServerTest : public ::testing::Test {
  protected:

@@ -82,8 +82,8 @@ TEST_F(ApiKeyServiceTest, BootstrapCreatesOneAdminOnlyWhenNoKeys) {
 }
 
 TEST_F(ApiKeyServiceTest, RejectsBadNamesAndPublicRole) {
-  EXPECT_EQ(service_.Create("", Role::kViewer, std::nullopt).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(service_.Create("x", Role::kPublic, std::nullopt).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service_.Create("", Role::kViewer, std::nullopt).status().code(), ErrorCode::kValidation);
+  EXPECT_EQ(service_.Create("x", Role::kPublic, std::nullopt).status().code(), ErrorCode::kValidation);
 }
 
 TEST(Sha256, KnownVector) {

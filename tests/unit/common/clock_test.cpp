@@ -33,5 +33,14 @@ TEST(Clock, Iso8601RejectsGarbage) {
   EXPECT_FALSE(ParseIso8601("2026-11-22T10:00:00Zjunk", &t));
 }
 
+TEST(Clock, Iso8601RefusesYearsTheClockCannotHold) {
+  Clock::WallTime t;
+  // 64-bit nanoseconds since 1970 end in April 2262: later years used to wrap into the past.
+  EXPECT_FALSE(ParseIso8601("2999-01-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseIso8601("1600-01-01T00:00:00Z", &t));
+  ASSERT_TRUE(ParseIso8601("2261-12-31T23:59:59Z", &t));
+  EXPECT_GT(t, Clock::WallTime{});
+}
+
 }  // namespace
 }  // namespace threatd

@@ -1,0 +1,323 @@
+#include "storage/postgres/pg_traffic_insert.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <array>
+#include <pqxx/result>
+#include <pqxx/stream_to>
+#include <pqxx/transaction>
+#include <set>
+#include <tuple>
+
+#include "storage/micros.h"
+
+// COPY fields: text, or NULL (\N). pqxx escapes the text for COPY.
+namespace threatd::storage::pg {
+struct CopyField {
+  std::string text;
+  bool null = true;
+};
+}  // namespace threatd::storage::pg
+
+namespace pqxx {
+template <>
+struct string_traits<threatd::storage::pg::CopyField> {
+  static constexpr const char* name() noexcept { return "CopyField"; }
+  static constexpr bool has_null() noexcept { return true; }
+  static bool is_null(const threatd::storage::pg::CopyField& f) { return f.null; }
+  static threatd::storage::pg::CopyField null() { return {}; }
+  static std::string to_string(const threatd::storage::pg::CopyField& f) { return f.text; }
+};
+}  // namespace pqxx
+
+namespace threatd::storage::pg {
+namespace {
+
+// A row under construction; fields are reused between rows.
+template <size_t N>
+class CopyRow {
+ public:
+  void Reset() { n_ = 0; }
+  void Null() { fields_[n_++].null = true; }
+  void Text(std::string_view s) {
+    CopyField& f = fields_[n_++];
+    f.text.assign(s);
+    f.null = false;
+  }
+  void OptText(const std::string& s) { s.empty() ? Null() : Text(s); }
+  void OptText(const std::optional<std::string>& s) { s ? Text(*s) : Null(); }
+  void Int(int64_t v) { Text(fmt::format_int(v).str()); }
+  void OptInt(int64_t v, bool present) { present ? Int(v) : Null(); }
+  void Double(double v) { Text(fmt::format("{}", v)); }
+  void Bool(bool v) { Text(v ? "t" : "f"); }
+  void Time(int64_t micros) {
+    // timestamptz input: "1970-01-01 00:00:00.000000+00"
+    using namespace std::chrono;
+    const int64_t day_us = 86'400'000'000LL;
+    int64_t days = micros / day_us;
+    int64_t rem = micros % day_us;
+    if (rem < 0) {
+      rem += day_us;
+      --days;
+    }
+    const year_month_day ymd{sys_days{std::chrono::days{days}}};
+    Text(fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), rem / 3'600'000'000LL,
+                     rem / 60'000'000LL % 60, rem / 1'000'000LL % 60, rem % 1'000'000LL));
+  }
+  void Bytea(std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    CopyField& f = fields_[n_++];
+    f.null = false;
+    f.text.resize(2 + 2 * bytes.size());
+    f.text[0] = '\\';
+    f.text[1] = 'x';
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      const auto b = static_cast<unsigned char>(bytes[i]);
+      f.text[2 + 2 * i] = kHex[b >> 4];
+      f.text[3 + 2 * i] = kHex[b & 15];
+    }
+  }
+  // Tuple-like, as stream_to wants.
+  const std::array<CopyField, N>& fields() const { return fields_; }
+
+ private:
+  std::array<CopyField, N> fields_;
+  size_t n_ = 0;
+};
+
+// "{1,2,3}" -> ids; empty for NULL.
+std::vector<int64_t> ParseIdArray(const pqxx::field& f) {
+  std::vector<int64_t> out;
+  if (f.is_null()) return out;
+  std::string_view s = f.c_str();
+  int64_t v = 0;
+  bool in_number = false;
+  for (char ch : s) {
+    if (ch >= '0' && ch <= '9') {
+      v = v * 10 + (ch - '0');
+      in_number = true;
+    } else if (in_number) {
+      out.push_back(v);
+      v = 0;
+      in_number = false;
+    }
+  }
+  return out;
+}
+
+Result<int64_t> UpsertSchema(pqxx::work& tx, const EncodedBatch& e) {
+  const auto r = tx.exec_params1(
+      "INSERT INTO feature_schemas(checksum, names) VALUES ($1, $2::jsonb) "
+      "ON CONFLICT (checksum) DO UPDATE SET checksum = EXCLUDED.checksum RETURNING id",
+      e.checksum, e.names_json);
+  return r[0].as<int64_t>();
+}
+
+// Indices of flows whose Kafka position is stored already, or repeated
+// within the batch.
+std::set<size_t> Duplicates(pqxx::work& tx, const ScoredFlowBatch& batch) {
+  std::set<size_t> dup;
+  std::vector<std::string> topics, parts, offsets;
+  std::vector<size_t> index;
+  std::set<std::tuple<std::string, int32_t, int64_t>> seen;
+  for (size_t i = 0; i < batch.flows.size(); ++i) {
+    const auto& k = batch.flows[i].kafka;
+    if (!k) continue;
+    if (!seen.emplace(k->topic, k->partition, k->offset).second) {
+      dup.insert(i);
+      continue;
+    }
+    topics.push_back(k->topic);
+    parts.push_back(std::to_string(k->partition));
+    offsets.push_back(std::to_string(k->offset));
+    index.push_back(i);
+  }
+  if (index.empty()) return dup;
+  const auto rows = tx.exec_params(
+      "SELECT t.ord FROM unnest($1::text[], $2::int4[], $3::int8[]) WITH ORDINALITY AS t(topic, part, off, ord) "
+      "JOIN traffic_data d ON d.kafka_topic = t.topic AND d.kafka_partition = t.part AND d.kafka_offset = t.off",
+      TextArray(topics), TextArray(parts), TextArray(offsets));
+  for (const auto& r : rows) dup.insert(index[r[0].as<size_t>() - 1]);
+  return dup;
+}
+
+}  // namespace
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+Status InsertScoredFlowsPg(pqxx::connection& c, const ScoredFlowBatch& batch, const EncodedBatch& e,
+                           int64_t* schema_id, std::vector<StoredFlowIds>* out) {
+  pqxx::work tx(c);
+  if (*schema_id == 0) {
+    auto id = UpsertSchema(tx, e);
+    if (!id.ok()) return id.status();
+    *schema_id = *id;
+  }
+  const std::set<size_t> dup = Duplicates(tx, batch);
+  int64_t n_traffic = 0, n_attack = 0, n_action = 0;
+  for (size_t i = 0; i < batch.flows.size(); ++i) {
+    if (dup.count(i)) continue;
+    ++n_traffic;
+    n_attack += batch.flows[i].attack ? 1 : 0;
+    n_action += batch.flows[i].action ? 1 : 0;
+  }
+  for (size_t i : dup) (*out)[i].duplicate = true;
+  if (n_traffic == 0) {
+    tx.commit();
+    return Status::Ok();
+  }
+  // The sequences are looked up once per batch (a materialized CTE), not
+  // once per row: pg_get_serial_sequence is a catalog lookup. (q.seq, not
+  // s.x, inside array_agg: an aggregate over outer columns only would be
+  // evaluated by the outer query.)
+  const auto ids = tx.exec_params1(
+      "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('traffic_data', 'id')::regclass AS td, "
+      "pg_get_serial_sequence('threat_predictions', 'id')::regclass AS tp, "
+      "pg_get_serial_sequence('attack_predictions', 'id')::regclass AS ap, "
+      "pg_get_serial_sequence('self_healing_actions', 'id')::regclass AS a) "
+      "SELECT (SELECT array_agg(nextval(q.seq)) FROM (SELECT s.td AS seq FROM generate_series(1, $1::int8)) q)"
+      "::text, "
+      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.tp AS seq FROM generate_series(1, $1::int8)) q)"
+      "::text, "
+      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.ap AS seq FROM generate_series(1, $2::int8)) q)"
+      "::text, "
+      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.a AS seq FROM generate_series(1, $3::int8)) q)"
+      "::text FROM s",
+      n_traffic, n_attack, n_action);
+  const auto traffic_ids = ParseIdArray(ids[0]), threat_ids = ParseIdArray(ids[1]),
+             attack_ids = ParseIdArray(ids[2]), action_ids = ParseIdArray(ids[3]);
+  if (static_cast<int64_t>(traffic_ids.size()) != n_traffic || static_cast<int64_t>(threat_ids.size()) != n_traffic ||
+      static_cast<int64_t>(attack_ids.size()) != n_attack || static_cast<int64_t>(action_ids.size()) != n_action)
+    return Status::Internal("reserving row ids returned the wrong number of ids");
+  size_t t = 0, a = 0, x = 0;
+  for (size_t i = 0; i < batch.flows.size(); ++i) {
+    if (dup.count(i)) continue;
+    StoredFlowIds& s = (*out)[i];
+    s.traffic_data_id = traffic_ids[t];
+    s.threat_prediction_id = threat_ids[t++];
+    if (batch.flows[i].attack) s.attack_prediction_id = attack_ids[a++];
+    if (batch.flows[i].action) s.action_id = action_ids[x++];
+  }
+
+  {
+    pqxx::stream_to copy(tx, "traffic_data",
+                         std::vector<std::string>{"id", "created_at", "source", "batch_id", "feature_schema_id",
+                                                  "features", "label", "flow_id", "src_ip", "src_port", "dst_ip",
+                                                  "dst_port", "protocol", "flow_timestamp", "kafka_topic",
+                                                  "kafka_partition", "kafka_offset"});
+    CopyRow<17> row;
+    for (size_t i = 0; i < batch.flows.size(); ++i) {
+      if (dup.count(i)) continue;
+      const NewScoredFlow& f = batch.flows[i];
+      row.Reset();
+      row.Int((*out)[i].traffic_data_id);
+      row.Time(ToMicros(f.created_at));
+      row.Text(batch.source);
+      row.OptText(batch.batch_id);
+      row.Int(*schema_id);
+      row.Bytea(e.features[i]);
+      row.OptText(f.label);
+      row.OptText(f.ids.flow_id);
+      row.OptText(f.ids.src_ip);
+      row.OptInt(f.ids.src_port, f.ids.src_port >= 0);
+      row.OptText(f.ids.dst_ip);
+      row.OptInt(f.ids.dst_port, f.ids.dst_port >= 0);
+      row.OptInt(f.ids.protocol, f.ids.protocol >= 0);
+      if (f.ids.timestamp_us != 0) row.Time(f.ids.timestamp_us); else row.Null();
+      if (f.kafka) {
+        row.Text(f.kafka->topic);
+        row.Int(f.kafka->partition);
+        row.Int(f.kafka->offset);
+      } else {
+        row.Null();
+        row.Null();
+        row.Null();
+      }
+      copy << row.fields();
+    }
+    copy.complete();
+  }
+  {
+    pqxx::stream_to copy(tx, "threat_predictions",
+                         std::vector<std::string>{"id", "traffic_data_id", "created_at", "prediction_score",
+                                                  "is_attack", "threshold", "model_version"});
+    CopyRow<7> row;
+    for (size_t i = 0; i < batch.flows.size(); ++i) {
+      if (dup.count(i)) continue;
+      const NewScoredFlow& f = batch.flows[i];
+      row.Reset();
+      row.Int((*out)[i].threat_prediction_id);
+      row.Int((*out)[i].traffic_data_id);
+      row.Time(ToMicros(f.created_at));
+      row.Double(f.threat.prediction_score);
+      row.Bool(f.threat.is_attack);
+      row.Double(f.threat.threshold);
+      row.Text(f.threat.model_version);
+      copy << row.fields();
+    }
+    copy.complete();
+  }
+  if (n_attack > 0) {
+    pqxx::stream_to copy(tx, "attack_predictions",
+                         std::vector<std::string>{"id", "traffic_data_id", "created_at", "attack_type_encoded",
+                                                  "attack_type_name", "confidence", "model_version"});
+    CopyRow<7> row;
+    for (size_t i = 0; i < batch.flows.size(); ++i) {
+      const NewScoredFlow& f = batch.flows[i];
+      if (dup.count(i) || !f.attack) continue;
+      row.Reset();
+      row.Int((*out)[i].attack_prediction_id);
+      row.Int((*out)[i].traffic_data_id);
+      row.Time(ToMicros(f.created_at));
+      row.Int(f.attack->attack_type_encoded);
+      row.Text(f.attack->attack_type_name);
+      if (f.attack->confidence) row.Double(*f.attack->confidence); else row.Null();
+      row.Text(f.attack->model_version);
+      copy << row.fields();
+    }
+    copy.complete();
+  }
+  if (n_action > 0) {
+    pqxx::stream_to copy(tx, "self_healing_actions",
+                         std::vector<std::string>{"id", "attack_prediction_id", "created_at", "action_type",
+                                                  "action_description", "action_params", "status",
+                                                  "execution_time", "error_message"});
+    CopyRow<9> row;
+    for (size_t i = 0; i < batch.flows.size(); ++i) {
+      const NewScoredFlow& f = batch.flows[i];
+      if (dup.count(i) || !f.action) continue;
+      const NewAction& act = *f.action;
+      row.Reset();
+      row.Int((*out)[i].action_id);
+      row.OptInt((*out)[i].attack_prediction_id, (*out)[i].attack_prediction_id != 0);
+      row.Time(ToMicros(f.created_at));
+      row.Text(act.action_type);
+      row.Text(act.action_description);
+      row.OptText(act.action_params_json);
+      row.Text(act.status);
+      if (act.execution_time) row.Time(ToMicros(*act.execution_time)); else row.Null();
+      row.OptText(act.error_message);
+      copy << row.fields();
+    }
+    copy.complete();
+  }
+  tx.commit();
+  return Status::Ok();
+}
+
+}  // namespace threatd::storage::pg

@@ -1,0 +1,220 @@
+#include "storage/traffic_sql.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <nlohmann/json.hpp>
+
+namespace threatd::storage::traffic_sql {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "features are stored little-endian");
+
+// Builds a statement: placeholders and expressions per dialect.
+class Builder {
+ public:
+  explicit Builder(Dialect d) : d_(d) {}
+
+  bool pg() const { return d_ == Dialect::kPostgres; }
+  // A time column as epoch microseconds.
+  std::string TimeCol(std::string_view col) const {
+    return pg() ? fmt::format("(extract(epoch from {}) * 1000000)::int8", col) : std::string(col);
+  }
+  std::string BoolCol(std::string_view col) const {
+    return pg() ? fmt::format("(CASE WHEN {} THEN 1 ELSE 0 END)", col) : std::string(col);
+  }
+  std::string Text(std::string_view col) const { return pg() ? fmt::format("{}::text", col) : std::string(col); }
+
+  std::string AddInt(int64_t v) {
+    q_.params.emplace_back(v);
+    return pg() ? fmt::format("${}::int8", q_.params.size()) : "?";
+  }
+  std::string AddText(std::string_view v) {
+    q_.params.emplace_back(std::string(v));
+    return pg() ? fmt::format("${}", q_.params.size()) : "?";
+  }
+  std::string AddTime(WallTime t) {
+    q_.params.emplace_back(ToMicros(t));
+    return pg() ? fmt::format("(timestamptz 'epoch' + ${}::int8 * interval '1 microsecond')", q_.params.size())
+                : "?";
+  }
+
+  void Where(const std::string& cond) {
+    where_ += where_.empty() ? " WHERE " : " AND ";
+    where_ += cond;
+  }
+  void TimeFilter(std::string_view col, const std::optional<WallTime>& since, const std::optional<WallTime>& until) {
+    if (since) Where(fmt::format("{} >= {}", col, AddTime(*since)));
+    if (until) Where(fmt::format("{} <= {}", col, AddTime(*until)));
+  }
+  const std::string& where() const { return where_; }
+  std::string Page(int64_t limit, int64_t offset) {
+    const std::string l = AddInt(limit);
+    return fmt::format(" LIMIT {} OFFSET {}", l, AddInt(offset));
+  }
+  SqlQuery Done(std::string sql) {
+    q_.sql = std::move(sql);
+    return std::move(q_);
+  }
+
+  std::string ThreatColumns(std::string_view t) const {
+    return fmt::format("{0}.id, {0}.traffic_data_id, {0}.prediction_score, {1}, {0}.threshold, {0}.model_version, {2}",
+                       t, BoolCol(fmt::format("{}.is_attack", t)), TimeCol(fmt::format("{}.created_at", t)));
+  }
+  std::string AttackColumns(std::string_view t) const {
+    return fmt::format(
+        "{0}.id, {0}.traffic_data_id, {0}.attack_type_encoded, {0}.attack_type_name, {0}.confidence, "
+        "{0}.model_version, {1}",
+        t, TimeCol(fmt::format("{}.created_at", t)));
+  }
+  std::string ActionColumns(std::string_view t) const {
+    return fmt::format(
+        "{0}.id, {0}.attack_prediction_id, {0}.action_type, {0}.action_description, {1}, {0}.status, {2}, {3}, "
+        "{0}.error_message",
+        t, Text(fmt::format("{}.action_params", t)), TimeCol(fmt::format("{}.created_at", t)),
+        TimeCol(fmt::format("{}.execution_time", t)));
+  }
+  // traffic_data td LEFT JOIN its threat tp, attack ap and newest action a.
+  std::string CompleteSelect() const {
+    return fmt::format(
+        "SELECT td.id, {}, td.source, td.batch_id, td.feature_schema_id, td.features, td.label, td.src_ip, "
+        "td.dst_ip, td.src_port, td.dst_port, td.protocol, {}, {}, {} "
+        "FROM traffic_data td "
+        "LEFT JOIN threat_predictions tp ON tp.traffic_data_id = td.id "
+        "LEFT JOIN attack_predictions ap ON ap.traffic_data_id = td.id "
+        "LEFT JOIN self_healing_actions a ON a.id = "
+        "(SELECT max(x.id) FROM self_healing_actions x WHERE x.attack_prediction_id = ap.id)",
+        TimeCol("td.created_at"), ThreatColumns("tp"), AttackColumns("ap"), ActionColumns("a"));
+  }
+  std::string True() const { return pg() ? "true" : "1"; }
+
+ private:
+  Dialect d_;
+  SqlQuery q_;
+  std::string where_;
+};
+
+std::string NewestFirst(std::string_view t) { return fmt::format(" ORDER BY {0}.created_at DESC, {0}.id DESC", t); }
+
+}  // namespace
+
+Status CheckPage(int64_t limit, int64_t offset) {
+  if (limit < 1 || limit > 1000) return Status::InvalidArgument(fmt::format("limit must be 1..1000, got {}", limit));
+  if (offset < 0) return Status::InvalidArgument(fmt::format("offset must be >= 0, got {}", offset));
+  return Status::Ok();
+}
+
+SqlQuery CompleteList(Dialect d, const PredictionFilter& f) {
+  Builder b(d);
+  b.TimeFilter("td.created_at", f.since, f.until);
+  if (f.source) b.Where("td.source = " + b.AddText(*f.source));
+  if (f.batch_id) b.Where("td.batch_id = " + b.AddText(*f.batch_id));
+  if (f.attacks_only) b.Where("tp.is_attack = " + b.True());
+  if (f.attack_type) b.Where("ap.attack_type_name = " + b.AddText(*f.attack_type));
+  if (f.action_type) b.Where("a.action_type = " + b.AddText(*f.action_type));
+  std::string order = f.oldest_first ? std::string(" ORDER BY td.created_at ASC, td.id ASC") : NewestFirst("td");
+  std::string sql = b.CompleteSelect() + b.where() + order;
+  sql += b.Page(f.limit, f.offset);
+  return b.Done(std::move(sql));
+}
+
+SqlQuery CompleteById(Dialect d, int64_t traffic_data_id) {
+  Builder b(d);
+  b.Where("td.id = " + b.AddInt(traffic_data_id));
+  std::string sql = b.CompleteSelect() + b.where();
+  return b.Done(std::move(sql));
+}
+
+SqlQuery ThreatList(Dialect d, const PredictionFilter& f) {
+  Builder b(d);
+  b.TimeFilter("t.created_at", f.since, f.until);
+  if (f.attacks_only) b.Where("t.is_attack = " + b.True());
+  std::string sql = fmt::format("SELECT {} FROM threat_predictions t{}{}", b.ThreatColumns("t"), b.where(),
+                                NewestFirst("t"));
+  sql += b.Page(f.limit, f.offset);
+  return b.Done(std::move(sql));
+}
+
+SqlQuery AttackList(Dialect d, const PredictionFilter& f) {
+  Builder b(d);
+  b.TimeFilter("t.created_at", f.since, f.until);
+  if (f.attack_type) b.Where("t.attack_type_name = " + b.AddText(*f.attack_type));
+  std::string sql = fmt::format("SELECT {} FROM attack_predictions t{}{}", b.AttackColumns("t"), b.where(),
+                                NewestFirst("t"));
+  sql += b.Page(f.limit, f.offset);
+  return b.Done(std::move(sql));
+}
+
+SqlQuery ActionList(Dialect d, const PredictionFilter& f) {
+  Builder b(d);
+  b.TimeFilter("t.created_at", f.since, f.until);
+  if (f.action_type) b.Where("t.action_type = " + b.AddText(*f.action_type));
+  std::string sql = fmt::format("SELECT {} FROM self_healing_actions t{}{}", b.ActionColumns("t"), b.where(),
+                                NewestFirst("t"));
+  sql += b.Page(f.limit, f.offset);
+  return b.Done(std::move(sql));
+}
+
+SqlQuery AttackDistribution(Dialect d, const TimeRange& r) {
+  Builder b(d);
+  b.TimeFilter("created_at", r.since, r.until);
+  b.Where("upper(attack_type_name) <> 'BENIGN'");
+  return b.Done(fmt::format(
+      "SELECT attack_type_name, count(*) AS n FROM attack_predictions{} GROUP BY attack_type_name "
+      "ORDER BY n DESC, attack_type_name",
+      b.where()));
+}
+
+SqlQuery ActionDistribution(Dialect d, const TimeRange& r) {
+  Builder b(d);
+  b.TimeFilter("created_at", r.since, r.until);
+  return b.Done(fmt::format(
+      "SELECT action_type, count(*) AS n FROM self_healing_actions{} GROUP BY action_type ORDER BY n DESC, action_type",
+      b.where()));
+}
+
+SqlQuery ThreatTotals(Dialect d, const TimeRange& r) {
+  Builder b(d);
+  b.TimeFilter("created_at", r.since, r.until);
+  return b.Done(fmt::format("SELECT count(*), COALESCE(sum({}), 0) FROM threat_predictions{}",
+                            b.BoolCol("is_attack"), b.where()));
+}
+
+namespace {
+std::string BatchSelect(const Builder& b) {
+  return fmt::format(
+      "SELECT u.batch_id, u.filename, u.status, u.total_rows, u.accepted_rows, u.rejected_rows, {}, u.error, {}, {}, "
+      "u.created_by, (SELECT count(*) FROM traffic_data td WHERE td.batch_id = u.batch_id) FROM upload_batches u",
+      b.Text("u.summary"), b.TimeCol("u.created_at"), b.TimeCol("u.finished_at"));
+}
+}  // namespace
+
+SqlQuery BatchList(Dialect d, int64_t limit, int64_t offset) {
+  Builder b(d);
+  std::string sql = BatchSelect(b) + " ORDER BY u.created_at DESC, u.batch_id DESC";
+  sql += b.Page(limit, offset);
+  return b.Done(std::move(sql));
+}
+
+SqlQuery BatchById(Dialect d, std::string_view batch_id) {
+  Builder b(d);
+  b.Where("u.batch_id = " + b.AddText(batch_id));
+  std::string sql = BatchSelect(b) + b.where();
+  return b.Done(std::move(sql));
+}
+
+std::vector<double> DecodeFeatures(std::string_view bytes) {
+  std::vector<double> out(bytes.size() / sizeof(double));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(double));
+  return out;
+}
+
+std::vector<std::string> ParseNamesJson(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& n : j) out.push_back(n.is_string() ? n.get<std::string>() : std::string());
+  return out;
+}
+
+}  // namespace threatd::storage::traffic_sql

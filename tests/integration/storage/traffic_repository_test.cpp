@@ -1,0 +1,352 @@
+// TrafficRepository against both backends: the pipeline's batch insert, the
+// prediction queries, upload batches and retention.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+
+#include "flow/features.h"
+#include "integration/storage/storage_fixture.h"
+#include "storage/retention.h"
+
+namespace threatd::storage::testing {
+namespace {
+
+class TrafficTest : public StorageTest {
+ protected:
+  void SetUp() override {
+    StorageTest::SetUp();
+    if (IsSkipped()) return;
+    db_ = OpenMigrated();
+    ASSERT_NE(db_, nullptr);
+  }
+  void TearDown() override {
+    db_.reset();
+    StorageTest::TearDown();
+  }
+
+  TrafficRepository& traffic() { return db_->Traffic(); }
+
+  // A flow; attack_type empty = no attack prediction; action empty = none.
+  NewScoredFlow Flow(bool is_attack, const std::string& attack_type = "", const std::string& action = "") {
+    NewScoredFlow f;
+    for (size_t i = 0; i < f.features.size(); ++i) f.features[i] = static_cast<float>(i) + 0.5f;
+    f.features[3] = std::numeric_limits<float>::quiet_NaN();
+    f.ids.src_ip = "10.0.0.1";
+    f.ids.dst_ip = "10.0.0.2";
+    f.ids.src_port = 40000;
+    f.ids.dst_port = 443;
+    f.ids.protocol = 6;
+    f.label = is_attack ? "DDoS" : "BENIGN";
+    f.created_at = NextTime();
+    f.threat = {is_attack ? 0.9 : 0.1, is_attack, 0.5, "det-1"};
+    if (!attack_type.empty()) f.attack = NewAttackPrediction{3, attack_type, 0.75, "cls-1"};
+    if (!action.empty()) f.action = NewAction{action, "because", R"({"ip": "10.0.0.1"})", "logged", {}, {}};
+    return f;
+  }
+
+  std::vector<StoredFlowIds> Insert(ScoredFlowBatch batch) {
+    std::vector<StoredFlowIds> ids;
+    const Status s = traffic().InsertScoredFlows(batch, &ids);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return ids;
+  }
+
+  ScoredFlowBatch Batch(std::vector<NewScoredFlow> flows, std::optional<std::string> batch_id = {}) {
+    ScoredFlowBatch b;
+    b.source = batch_id ? "upload" : "realtime";
+    b.batch_id = std::move(batch_id);
+    b.flows = std::move(flows);
+    return b;
+  }
+
+  int64_t CountAll() {
+    PredictionFilter f;
+    f.limit = 1000;
+    auto rows = traffic().ListPredictions(f);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? static_cast<int64_t>(rows->size()) : -1;
+  }
+
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(TrafficTest, InsertThenReadBackACompletePrediction) {
+  auto ids = Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false)}));
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_GT(ids[0].traffic_data_id, 0);
+  EXPECT_GT(ids[0].attack_prediction_id, 0);
+  EXPECT_GT(ids[0].action_id, 0);
+  EXPECT_EQ(ids[1].attack_prediction_id, 0);
+  EXPECT_FALSE(ids[0].duplicate);
+
+  auto got = traffic().GetPrediction(ids[0].traffic_data_id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  const CompletePrediction& p = **got;
+  EXPECT_EQ(p.traffic_data.source, "realtime");
+  EXPECT_EQ(p.traffic_data.src_ip, std::optional<std::string>("10.0.0.1"));
+  EXPECT_EQ(p.traffic_data.dst_port, std::optional<int64_t>(443));
+  EXPECT_EQ(p.traffic_data.label, std::optional<std::string>("DDoS"));
+  ASSERT_NE(p.traffic_data.feature_names, nullptr);
+  ASSERT_EQ(p.traffic_data.feature_names->size(), flow::kFeatureCount);
+  ASSERT_EQ(p.traffic_data.feature_values.size(), flow::kFeatureCount);
+  EXPECT_EQ((*p.traffic_data.feature_names)[0], flow::CanonicalFeatures()[0].name);
+  EXPECT_DOUBLE_EQ(p.traffic_data.feature_values[1], 1.5);
+  EXPECT_TRUE(std::isnan(p.traffic_data.feature_values[3]));
+  ASSERT_TRUE(p.threat_prediction.has_value());
+  EXPECT_TRUE(p.threat_prediction->is_attack);
+  EXPECT_DOUBLE_EQ(p.threat_prediction->prediction_score, 0.9);
+  EXPECT_EQ(p.threat_prediction->id, ids[0].threat_prediction_id);
+  ASSERT_TRUE(p.attack_prediction.has_value());
+  EXPECT_EQ(p.attack_prediction->attack_type_name, "DDoS");
+  EXPECT_EQ(p.attack_prediction->confidence, std::optional<double>(0.75));
+  ASSERT_TRUE(p.self_healing_action.has_value());
+  EXPECT_EQ(p.self_healing_action->action_type, "block_ip");
+  EXPECT_EQ(p.self_healing_action->attack_prediction_id, std::optional<int64_t>(ids[0].attack_prediction_id));
+  EXPECT_EQ(p.traffic_data.created_at, p.threat_prediction->created_at);
+
+  auto none = traffic().GetPrediction(ids[1].traffic_data_id + 1000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_P(TrafficTest, StoredFeatureSubsetKeepsItsNames) {
+  ScoredFlowBatch b = Batch({Flow(false)});
+  b.stored_features = {5, 1};
+  auto ids = Insert(b);
+  auto got = traffic().GetPrediction(ids[0].traffic_data_id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  const auto& t = (*got)->traffic_data;
+  ASSERT_EQ(t.feature_names->size(), 2u);
+  EXPECT_EQ((*t.feature_names)[0], flow::CanonicalFeatures()[5].name);
+  EXPECT_DOUBLE_EQ(t.feature_values[1], 1.5);
+
+  b.stored_features = {flow::kFeatureCount};
+  std::vector<StoredFlowIds> out;
+  EXPECT_EQ(traffic().InsertScoredFlows(b, &out).code(), ErrorCode::kValidation);
+}
+
+TEST_P(TrafficTest, KafkaDuplicatesAreSkippedAndReported) {
+  auto a = Flow(false);
+  a.kafka = KafkaPosition{"network-traffic", 0, 7};
+  auto b = Flow(false);
+  b.kafka = KafkaPosition{"network-traffic", 0, 8};
+  auto first = Insert(Batch({a, b}));
+  EXPECT_FALSE(first[0].duplicate);
+
+  auto c = Flow(false);
+  c.kafka = KafkaPosition{"network-traffic", 0, 9};
+  auto again = Insert(Batch({a, c, c}));
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].traffic_data_id, 0);
+  EXPECT_FALSE(again[1].duplicate);
+  EXPECT_TRUE(again[2].duplicate);
+  EXPECT_EQ(CountAll(), 3);
+}
+
+TEST_P(TrafficTest, AFailingBatchStoresNothing) {
+  auto bad = Flow(true, "DDoS", "block_ip");
+  bad.action->action_params_json = "{not json";
+  std::vector<StoredFlowIds> ids;
+  const Status s = traffic().InsertScoredFlows(Batch({Flow(false), Flow(true, "DDoS"), bad}), &ids);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(CountAll(), 0);
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0].traffic_data_id, 0);
+}
+
+TEST_P(TrafficTest, FiltersApplyBeforeLimit) {
+  std::vector<NewScoredFlow> flows;
+  for (int i = 0; i < 5; ++i) flows.push_back(Flow(true, "PortScan", "alert_admin"));  // oldest
+  for (int i = 0; i < 40; ++i) flows.push_back(Flow(false, "BENIGN", "log_only"));
+  Insert(Batch(flows));
+
+  PredictionFilter f;
+  f.limit = 5;
+  f.attacks_only = true;
+  auto threats = traffic().ListThreats(f);
+  ASSERT_TRUE(threats.ok()) << threats.status().ToString();
+  EXPECT_EQ(threats->size(), 5u);
+  for (const auto& t : *threats) EXPECT_TRUE(t.is_attack);
+
+  auto complete = traffic().ListPredictions(f);
+  ASSERT_TRUE(complete.ok()) << complete.status().ToString();
+  EXPECT_EQ(complete->size(), 5u);
+
+  PredictionFilter by_type;
+  by_type.limit = 3;
+  by_type.attack_type = "PortScan";
+  auto attacks = traffic().ListAttacks(by_type);
+  ASSERT_TRUE(attacks.ok());
+  EXPECT_EQ(attacks->size(), 3u);
+  by_type.offset = 3;
+  EXPECT_EQ(traffic().ListAttacks(by_type)->size(), 2u);
+
+  PredictionFilter by_action;
+  by_action.limit = 10;
+  by_action.action_type = "alert_admin";
+  auto actions = traffic().ListActions(by_action);
+  ASSERT_TRUE(actions.ok());
+  EXPECT_EQ(actions->size(), 5u);
+  auto complete_by_action = traffic().ListPredictions(by_action);
+  ASSERT_TRUE(complete_by_action.ok());
+  EXPECT_EQ(complete_by_action->size(), 5u);
+
+  // Newest first; the time window selects the oldest five.
+  PredictionFilter window;
+  window.limit = 100;
+  window.until = flows[4].created_at;
+  auto early = traffic().ListPredictions(window);
+  ASSERT_TRUE(early.ok());
+  ASSERT_EQ(early->size(), 5u);
+  EXPECT_EQ(early->front().traffic_data.created_at, flows[4].created_at);
+  window.until.reset();
+  window.since = flows[44].created_at;
+  EXPECT_EQ(traffic().ListPredictions(window)->size(), 1u);
+
+  PredictionFilter bad;
+  bad.limit = 0;
+  EXPECT_EQ(traffic().ListPredictions(bad).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(TrafficTest, StatsAndDistributionsExcludeBenign) {
+  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(true, "DDoS", "block_ip"), Flow(true, "PortScan", "alert_admin"),
+                Flow(false, "BENIGN", "log_only"), Flow(false)}));
+  auto dist = traffic().AttackDistribution({});
+  ASSERT_TRUE(dist.ok()) << dist.status().ToString();
+  ASSERT_EQ(dist->counts.size(), 2u);
+  EXPECT_EQ(dist->counts[0], (std::pair<std::string, int64_t>("DDoS", 2)));
+  EXPECT_EQ(dist->total, 3);
+
+  auto actions = traffic().ActionDistribution({});
+  ASSERT_TRUE(actions.ok());
+  EXPECT_EQ(actions->total, 4);
+
+  auto st = traffic().Stats({});
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->total_predictions, 5);
+  EXPECT_EQ(st->total_attacks, 3);
+  EXPECT_EQ(st->total_normal, 2);
+  EXPECT_DOUBLE_EQ(st->attack_rate, 60.0);
+  EXPECT_EQ(st->attack_types.total, 3);
+  EXPECT_EQ(st->recent.size(), 5u);
+}
+
+TEST_P(TrafficTest, UploadBatchLifecycleAndCompensation) {
+  const WallTime t0 = NextTime();
+  ASSERT_TRUE(traffic().CreateUploadBatch({"b-1", "flows.csv", "admin", t0}).ok());
+  EXPECT_EQ(traffic().CreateUploadBatch({"b-1", "flows.csv", "admin", t0}).code(), ErrorCode::kConflict);
+  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false)}, "b-1"));
+  Insert(Batch({Flow(false)}));
+
+  PredictionFilter f;
+  f.batch_id = "b-1";
+  f.oldest_first = true;
+  auto rows = traffic().ListPredictions(f);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_LT(rows->at(0).traffic_data.id, rows->at(1).traffic_data.id);
+
+  UploadBatchOutcome done{std::string(kBatchCompleted), 3, 2, 1, R"({"rejected": {"nan": 1}})", {}, NextTime()};
+  ASSERT_TRUE(traffic().FinishUploadBatch("b-1", done).ok());
+  EXPECT_EQ(traffic().FinishUploadBatch("nope", done).code(), ErrorCode::kNotFound);
+  auto got = traffic().GetUploadBatch("b-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, "completed");
+  EXPECT_EQ((*got)->accepted_rows, 2);
+  EXPECT_EQ((*got)->stored_flows, 2);
+  EXPECT_EQ((*got)->created_at, t0);
+  ASSERT_TRUE((*got)->summary_json.has_value());
+  EXPECT_NE((*got)->summary_json->find("rejected"), std::string::npos);
+
+  ASSERT_TRUE(traffic().CreateUploadBatch({"b-2", "crash.csv", std::nullopt, NextTime()}).ok());
+  Insert(Batch({Flow(false)}, "b-2"));
+  auto list = traffic().ListUploadBatches(10, 0);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(list->front().batch_id, "b-2");  // newest first
+
+  auto failed = traffic().FailAbandonedUploads(NextTime());
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(*failed, 1);
+  EXPECT_EQ((*traffic().GetUploadBatch("b-2"))->status, "failed");
+  EXPECT_EQ((*traffic().GetUploadBatch("b-2"))->stored_flows, 0);
+  EXPECT_EQ(CountAll(), 3);
+
+  auto deleted = traffic().DeleteBatchFlows("b-1");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(CountAll(), 1);
+  EXPECT_EQ(traffic().ActionDistribution({})->total, 0);  // cascaded
+}
+
+TEST_P(TrafficTest, RetentionDeletesOnlyOldRows) {
+  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false), Flow(false)}));
+  clock_.Advance(std::chrono::hours(24 * 10));
+  Insert(Batch({Flow(false), Flow(true, "DDoS", "block_ip")}));
+  RetentionWorker worker(traffic(), RetentionOptions{5, std::chrono::hours(1), 2}, clock_);
+  auto n = worker.RunOnce();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3);
+  EXPECT_EQ(CountAll(), 2);
+  EXPECT_EQ(traffic().ActionDistribution({})->total, 1);
+  EXPECT_EQ(worker.stats().rows_deleted.load(), 3u);
+  EXPECT_EQ(worker.HealthCheck()["status"], "ok");
+
+  RetentionWorker disabled(traffic(), RetentionOptions{0, std::chrono::hours(1), 2}, clock_);
+  EXPECT_EQ(*disabled.RunOnce(), 0);
+  EXPECT_EQ(disabled.HealthCheck()["status"], "disabled");
+}
+
+TEST_P(TrafficTest, RetentionThreadStartsAndStops) {
+  Insert(Batch({Flow(false)}));
+  clock_.Advance(std::chrono::hours(24 * 2));
+  RetentionWorker worker(traffic(), RetentionOptions{1, std::chrono::hours(1), 100}, clock_);
+  worker.Start();
+  // The first pass runs at start; Stop() then wakes the waiting thread.
+  for (int i = 0; i < 2000 && worker.stats().passes.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  worker.Stop();
+  EXPECT_GE(worker.stats().passes.load(), 1u);
+  EXPECT_EQ(CountAll(), 0);
+}
+
+// Prints rows/s; no assertion on speed (bench/ owns that).
+TEST_P(TrafficTest, InsertThroughput) {
+  constexpr int kBatches = 10;
+  constexpr int kBatchSize = 2000;
+  std::vector<ScoredFlowBatch> batches;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<NewScoredFlow> flows;
+    flows.reserve(kBatchSize);
+    for (int i = 0; i < kBatchSize; ++i)
+      flows.push_back(i % 4 == 0 ? Flow(true, "DDoS", "block_ip") : Flow(false, "BENIGN"));
+    batches.push_back(Batch(std::move(flows)));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();  // process CPU time: the machine may be shared
+  for (const auto& b : batches) {
+    std::vector<StoredFlowIds> ids;
+    const Status s = traffic().InsertScoredFlows(b, &ids);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  std::printf("[ throughput ] %s: %d flows in %.3f s = %.0f flows/s wall; client CPU %.3f s (batches of %d)\n",
+              GetParam() == Backend::kSqlite ? "sqlite" : "postgresql", kBatches * kBatchSize, secs,
+              kBatches * kBatchSize / secs, cpu, kBatchSize);
+  auto st = traffic().Stats({});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->total_predictions, kBatches * kBatchSize);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TrafficTest, ::testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         BackendName);
+
+}  // namespace
+}  // namespace threatd::storage::testing
