@@ -13,6 +13,8 @@ PACKAGES=(
   libxgboost-dev zlib1g-dev
   # ONNX importer (ai.onnx.ml tree ensembles); clang builds the libFuzzer target.
   libonnx-dev libprotobuf-dev clang
+  # nftables enforcement backend (in-process, one transaction per batch).
+  libnftables-dev
   nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
