@@ -13,3 +13,9 @@ echo "== inference vs XGBoost"
 "$b/bench/inference/bench_inference"
 echo "== pipeline end to end (upload 1M flows: SQLite, PostgreSQL; a 1 GB upload's peak RSS)"
 bash "$root/bench/pipeline/run.sh" "$b/bin/threatd"
+echo "== self-healing: nftables backend (apply latency, Reconcile 10k-100k vs one nft process per address)"
+if [[ $(id -u) -eq 0 ]]; then
+  "$b/bench/healing/bench_nftables"
+else
+  echo "skipped: needs root (it works in a throw-away network namespace, never on the host firewall)"
+fi

@@ -111,9 +111,13 @@ Result<storage::WhitelistUpdate> ParseUpdate(const json& body, Clock::WallTime n
 // After a change: the matcher reflects it before the response. A failed
 // refresh is not the caller's error (the change is stored; the background
 // refresh retries), so it is only logged by the matcher.
-void RefreshMatcher(ingest::WhitelistMatcher& matcher) { (void)matcher.Refresh(); }
+void RefreshMatcher(ingest::WhitelistMatcher& matcher, const std::function<void()>& changed) {
+  (void)matcher.Refresh();
+  if (changed) changed();
+}
 
-void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::WhitelistMatcher& matcher) {
+void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::WhitelistMatcher& matcher,
+                             std::function<void()> changed) {
   const std::string base = ctx.options.api_prefix + "/config/whitelist";
   router.Add(Method::kGet, base, [&ctx](Request& req) {
     storage::WhitelistQuery q;
@@ -131,7 +135,7 @@ void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::Whit
   }, RouteOptions{.min_role = Role::kViewer, .summary = "List whitelisted addresses and ranges, newest first",
                   .tag = "config"});
 
-  router.Add(Method::kPost, base, [&ctx, &matcher](Request& req) {
+  router.Add(Method::kPost, base, [&ctx, &matcher, changed](Request& req) {
     auto body = http::ParseJsonBody(req);
     if (!body.ok()) return Response::FromStatus(body.status());
     auto entry = ParseNewEntry(*body, ctx.clock.Now());
@@ -139,7 +143,7 @@ void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::Whit
     entry->created_by = ActorOf(req);
     auto created = ctx.db.Whitelist().CreateWhitelistEntry(*entry);
     if (!created.ok()) return Response::FromStatus(created.status());
-    RefreshMatcher(matcher);
+    RefreshMatcher(matcher, changed);
     Audit(ctx.db, ctx.clock.Now(), ActorOf(req), "whitelist.create", "ip_whitelist", std::to_string(created->id),
           {{"ip_address", created->ip_address}, {"is_active", created->is_active}}, req.request_id);
     return Response::Json(EntryJson(*created), 201);
@@ -156,7 +160,7 @@ void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::Whit
     return Response::Json(EntryJson(**row));
   }, RouteOptions{.min_role = Role::kViewer, .summary = "One whitelist entry", .tag = "config"});
 
-  router.Add(Method::kPatch, base + "/{ip_id}", [&ctx, &matcher](Request& req) {
+  router.Add(Method::kPatch, base + "/{ip_id}", [&ctx, &matcher, changed](Request& req) {
     auto id = IntParam("ip_id", req.PathParam("ip_id"), 1, INT64_MAX);
     if (!id.ok()) return Response::FromStatus(id.status());
     auto body = http::ParseJsonBody(req);
@@ -165,18 +169,18 @@ void RegisterWhitelistRoutes(http::Router& router, ApiContext& ctx, ingest::Whit
     if (!update.ok()) return Response::FromStatus(update.status());
     auto row = ctx.db.Whitelist().UpdateWhitelistEntry(*id, *update);
     if (!row.ok()) return Response::FromStatus(row.status());
-    RefreshMatcher(matcher);
+    RefreshMatcher(matcher, changed);
     Audit(ctx.db, ctx.clock.Now(), ActorOf(req), "whitelist.update", "ip_whitelist", std::to_string(*id), *body,
           req.request_id);
     return Response::Json(EntryJson(*row));
   }, RouteOptions{.min_role = Role::kOperator, .summary = "Change a whitelist entry's description, flag or expiry",
                   .tag = "config"});
 
-  router.Add(Method::kDelete, base + "/{ip_id}", [&ctx, &matcher](Request& req) {
+  router.Add(Method::kDelete, base + "/{ip_id}", [&ctx, &matcher, changed](Request& req) {
     auto id = IntParam("ip_id", req.PathParam("ip_id"), 1, INT64_MAX);
     if (!id.ok()) return Response::FromStatus(id.status());
     if (Status s = ctx.db.Whitelist().DeleteWhitelistEntry(*id); !s.ok()) return Response::FromStatus(s);
-    RefreshMatcher(matcher);
+    RefreshMatcher(matcher, changed);
     Audit(ctx.db, ctx.clock.Now(), ActorOf(req), "whitelist.delete", "ip_whitelist", std::to_string(*id), nullptr,
           req.request_id);
     return Response::Json({{"message", fmt::format("IP whitelist entry {} deleted successfully", *id)}});
@@ -230,8 +234,8 @@ void RegisterSourceRoutes(http::Router& router, ApiContext& ctx, ingest::SourceS
 }  // namespace
 
 void RegisterConfigRoutes(http::Router& router, ApiContext& ctx, ingest::SourceStates& sources,
-                          ingest::WhitelistMatcher& matcher) {
-  RegisterWhitelistRoutes(router, ctx, matcher);
+                          ingest::WhitelistMatcher& matcher, std::function<void()> on_whitelist_changed) {
+  RegisterWhitelistRoutes(router, ctx, matcher, std::move(on_whitelist_changed));
   RegisterSourceRoutes(router, ctx, sources);
 }
 

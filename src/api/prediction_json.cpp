@@ -72,7 +72,11 @@ nlohmann::json ActionJson(const storage::ActionRecord& a) {
           {"status", a.status},
           {"created_at", FormatIso8601(a.created_at)},
           {"execution_time", TimeOrNull(a.execution_time)},
-          {"error_message", OrNull(a.error_message)}};
+          {"error_message", OrNull(a.error_message)},
+          {"target", a.target},
+          {"origin", a.origin},
+          {"mode", a.mode},
+          {"expires_at", TimeOrNull(a.expires_at)}};
 }
 
 nlohmann::json CompleteJson(const storage::CompletePrediction& p) {

@@ -17,6 +17,10 @@ class WhitelistMatcher;
 class TestStream;
 }
 
+namespace threatd::healing {
+class Healer;
+}  // namespace threatd::healing
+
 namespace threatd::registry {
 class ModelRegistry;
 }  // namespace threatd::registry
@@ -51,8 +55,15 @@ void RegisterModelRoutes(http::Router& router, ApiContext& ctx, registry::ModelR
 // {prefix}/config/whitelist (list, create, get, patch, delete {ip_id}) and
 // {prefix}/config/sources (list, get, patch {name}); changes are applied to
 // `sources` and `matcher` before the response (both must outlive the server).
+// `on_whitelist_changed` (optional) runs after each whitelist change, once the
+// matcher has the change (self-healing lifts the blocks the whitelist now covers).
 void RegisterConfigRoutes(http::Router& router, ApiContext& ctx, ingest::SourceStates& sources,
-                          ingest::WhitelistMatcher& matcher);
+                          ingest::WhitelistMatcher& matcher, std::function<void()> on_whitelist_changed = nullptr);
+
+// {prefix}/actions (list, active, get {action_id}, create, revoke),
+// {prefix}/policy (get, put), {prefix}/healing/mode (get, put)
+// (`healer` must outlive the server)
+void RegisterHealingRoutes(http::Router& router, ApiContext& ctx, healing::Healer& healer);
 
 // POST {prefix}/test/start-stream, stop-stream, send-single; GET {prefix}/test/status
 // (`stream` must outlive the server)

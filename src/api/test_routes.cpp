@@ -134,8 +134,7 @@ void RegisterTestRoutes(http::Router& router, ApiContext& ctx, ingest::TestStrea
                            {"result",
                             {{"stored", one->result.stored},
                              {"is_attack", one->result.attacks > 0},
-                             {"attack_type", attack_type.empty() ? json(nullptr) : json(attack_type)},
-                             {"actions", one->result.actions}}}});
+                             {"attack_type", attack_type.empty() ? json(nullptr) : json(attack_type)}}}});
   }, RouteOptions{.min_role = Role::kOperator,
                   .summary = "Score and store one synthetic flow and return it", .tag = "test"});
 

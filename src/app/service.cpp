@@ -5,18 +5,21 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api/build_info.h"
 #include "api/routes.h"
 #include "auth/api_key_service.h"
+#include "healing/backend_factory.h"
+#include "healing/healer.h"
 #include "http/server.h"
 #include "ingest/source_states.h"
 #include "ingest/test_stream.h"
 #include "ingest/upload_service.h"
 #include "ingest/whitelist_matcher.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/policy.h"
 #include "realtime/hub.h"
 #include "realtime/hub_options.h"
 #include "registry/model_registry.h"
@@ -37,11 +40,11 @@ struct Service::Parts {
   std::unique_ptr<registry::ModelRegistry> models;
   std::thread model_loader;
   std::atomic<bool> models_loading{true};
-  pipeline::LogOnlyPolicy policy;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<realtime::RealtimeHub> hub;
   std::unique_ptr<ingest::SourceStates> sources;
   std::unique_ptr<ingest::WhitelistMatcher> whitelist;
+  std::unique_ptr<healing::Healer> healer;
   std::unique_ptr<ingest::TestStream> test_stream;
   std::unique_ptr<ingest::UploadService> uploads;
   std::unique_ptr<storage::RetentionWorker> retention;
@@ -88,6 +91,57 @@ Status PrepareDataDir(const config::Options& o) {
 
 void RegisterHealthChecks(Service::Parts& p);
 
+// healing.policy_file (or the default policy) plus healing.protected_networks.
+Result<healing::PolicyConfig> InitialPolicy(const config::HealingSection& h) {
+  healing::PolicyConfig policy = healing::DefaultPolicy();
+  if (!h.policy_file.empty()) {
+    std::ifstream in(h.policy_file);
+    if (!in)
+      return Status::InvalidArgument(fmt::format("cannot read healing.policy_file '{}'", h.policy_file),
+                                     "give a readable JSON file (the shape GET /api/v1/policy returns)");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = healing::ParsePolicy(nlohmann::json::parse(text.str(), nullptr, false));
+    if (!parsed.ok())
+      return Status::InvalidArgument(fmt::format("healing.policy_file '{}': {}", h.policy_file, parsed.status().message()));
+    policy = std::move(*parsed);
+  }
+  std::stringstream list(h.protected_networks);
+  for (std::string item; std::getline(list, item, ',');) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    auto n = IpNetwork::Parse(item);
+    if (!n.ok())
+      return Status::InvalidArgument("healing.protected_networks: " + n.status().message(),
+                                     "a comma-separated list of addresses and CIDR ranges");
+    policy.protected_networks.push_back(*n);
+  }
+  return policy;
+}
+
+Status BuildHealing(Service::Parts& p) {
+  const auto& h = p.options.healing;
+  auto mode = healing::ParseMode(h.mode);
+  if (!mode)
+    return Status::InvalidArgument(fmt::format("healing.mode '{}' is not valid", h.mode), "use enforce or dry_run");
+  auto policy = InitialPolicy(h);
+  if (!policy.ok()) return policy.status();
+  auto backend = healing::MakeBackend(h);
+  if (!backend.ok()) return backend.status();
+  healing::HealerOptions ho;
+  ho.initial_mode = *mode;
+  ho.initial_policy = std::move(*policy);
+  ho.cleanup_on_shutdown = h.cleanup_on_shutdown;
+  auto* hub = p.hub.get();
+  p.healer = std::make_unique<healing::Healer>(
+      std::move(ho), p.db->Decisions(), *p.whitelist, std::move(*backend), *p.clock, p.registry,
+      [hub](std::string_view type, const nlohmann::json& data) { hub->Publish(type, data); });
+  if (Status s = p.healer->Start(); !s.ok()) return s.WithContext("starting self-healing");
+  p.pipeline->AddObserver(p.healer.get());
+  return Status::Ok();
+}
+
 // The stats_update payload: the prediction totals plus the pipeline's rate.
 nlohmann::json StatsJson(const pipeline::Pipeline& pipeline, const storage::PredictionStats& s) {
   nlohmann::json dist = nlohmann::json::object();
@@ -123,7 +177,7 @@ Status BuildDetection(Service::Parts& p) {
   pipeline::PipelineOptions po;
   po.queue_capacity = static_cast<size_t>(o.pipeline.queue_capacity);
   po.workers = static_cast<size_t>(o.pipeline.workers);
-  p.pipeline = std::make_unique<pipeline::Pipeline>(po, *p.models, p.policy, traffic, clock, p.registry);
+  p.pipeline = std::make_unique<pipeline::Pipeline>(po, *p.models, traffic, clock, p.registry);
 
   auto* pipe = p.pipeline.get();
   p.hub = std::make_unique<realtime::RealtimeHub>(
@@ -141,6 +195,7 @@ Status BuildDetection(Service::Parts& p) {
   THREATD_RETURN_IF_ERROR(p.sources->Start());
   p.whitelist = std::make_unique<ingest::WhitelistMatcher>(p.db->Whitelist(), clock);
   THREATD_RETURN_IF_ERROR(p.whitelist->Start());
+  THREATD_RETURN_IF_ERROR(BuildHealing(p));
 
   auto profile = ingest::LoadTrafficProfile(assets);
   p.test_stream = std::make_unique<ingest::TestStream>(
@@ -218,7 +273,11 @@ Result<std::unique_ptr<Service>> Service::Create(const config::Options& options,
   api::RegisterUploadBatchRoutes(p->router, *p->ctx);
   api::RegisterPredictionRoutes(p->router, *p->ctx);
   api::RegisterModelRoutes(p->router, *p->ctx, *p->models);
-  api::RegisterConfigRoutes(p->router, *p->ctx, *p->sources, *p->whitelist);
+  auto* healer = p->healer.get();
+  api::RegisterConfigRoutes(p->router, *p->ctx, *p->sources, *p->whitelist, [healer] {
+    if (auto n = healer->ApplyWhitelist(); !n.ok()) spdlog::error("lifting whitelisted blocks: {}", n.status().ToString());
+  });
+  api::RegisterHealingRoutes(p->router, *p->ctx, *p->healer);
   api::RegisterTestRoutes(p->router, *p->ctx, *p->test_stream);
 
   auto* keys = p->keys.get();
@@ -287,6 +346,8 @@ void RegisterHealthChecks(Service::Parts& p) {
   p.health.Add("sources", [sources] { return sources->HealthCheck(); });
   auto* whitelist = p.whitelist.get();
   p.health.Add("whitelist", [whitelist] { return whitelist->HealthCheck(); });
+  auto* healer = p.healer.get();
+  p.health.Add("self_healing", [healer] { return healer->HealthCheck(); });
   auto* stream = p.test_stream.get();
   p.health.Add("test_stream", [stream] { return stream->HealthCheck(); });
 }
@@ -328,6 +389,7 @@ void Service::Stop() {
   parts_->test_stream->Stop();
   parts_->uploads->Stop();
   parts_->pipeline->Stop();
+  parts_->healer->Stop();  // after the pipeline: its last detections are decided
   parts_->hub->Stop();
   parts_->retention->Stop();
   parts_->whitelist->Stop();

@@ -120,6 +120,14 @@ bool IpNetwork::Contains(const IpNetwork& other) const {
   return masked == bytes_;
 }
 
+IpNetwork IpNetwork::Supernet(int prefix) const {
+  if (prefix >= prefix_) return *this;
+  IpNetwork n = *this;
+  n.prefix_ = std::max(prefix, 0);
+  MaskHostBits(n.bytes_, n.prefix_, MaxPrefix(family_));
+  return n;
+}
+
 bool IpNetwork::Contains(std::string_view address) const {
   auto a = ParseAddress(address);
   return a.ok() && Contains(*a);

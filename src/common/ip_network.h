@@ -52,6 +52,12 @@ class IpNetwork {
   bool Contains(const IpNetwork& other) const;
   // Parses `address` (a single address); false when it does not parse.
   bool Contains(std::string_view address) const;
+  // True when the two share at least one address (one contains the other).
+  bool Overlaps(const IpNetwork& other) const { return Contains(other) || other.Contains(*this); }
+  // The enclosing network of `prefix` bits (clamped to 0..max): host bits
+  // cleared. E.g. 2001:db8::1 -> 2001:db8::/64 for 64. A shorter prefix than
+  // this network's widens it; a longer one returns *this.
+  IpNetwork Supernet(int prefix) const;
 
   bool operator==(const IpNetwork& o) const = default;
 

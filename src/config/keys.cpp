@@ -196,6 +196,35 @@ std::vector<KeySpec> BuildKeys() {
   keys.push_back(Str("models.defaults_dir", {"THREATD_MODELS_DEFAULTS_DIR"},
                      "directory of the shipped default models (empty = <assets>/models)",
                      [](Options& o) -> std::string& { return o.models.defaults_dir; }));
+  keys.push_back(Str("healing.mode", {"THREATD_HEALING_MODE"},
+                     "enforce or dry_run (first start; then PUT /api/v1/healing/mode)",
+                     [](Options& o) -> std::string& { return o.healing.mode; }));
+  keys.push_back(Str("healing.backend", {"THREATD_HEALING_BACKEND"}, "log, nftables, script or webhook",
+                     [](Options& o) -> std::string& { return o.healing.backend; }));
+  keys.push_back(Str("healing.policy_file", {"THREATD_HEALING_POLICY_FILE"},
+                     "JSON self-healing policy for the first start (empty = the default policy)",
+                     [](Options& o) -> std::string& { return o.healing.policy_file; }));
+  keys.push_back(Str("healing.protected_networks", {"THREATD_HEALING_PROTECTED_NETWORKS"},
+                     "comma-separated addresses/CIDRs never blocked (gateways, NAT, DNS), added to the policy's",
+                     [](Options& o) -> std::string& { return o.healing.protected_networks; }));
+  keys.push_back(Bool("healing.cleanup_on_shutdown", {"THREATD_HEALING_CLEANUP_ON_SHUTDOWN"},
+                      "remove enforced state (the nftables table) at shutdown",
+                      [](Options& o) -> bool& { return o.healing.cleanup_on_shutdown; }));
+  keys.push_back(Str("healing.nftables_table", {"THREATD_HEALING_NFTABLES_TABLE"}, "nftables table (family inet)",
+                     [](Options& o) -> std::string& { return o.healing.nftables_table; }));
+  keys.push_back(Str("healing.script_path", {"THREATD_HEALING_SCRIPT_PATH"},
+                     "script backend: executable receiving decisions as JSON on stdin",
+                     [](Options& o) -> std::string& { return o.healing.script_path; }));
+  keys.push_back(Duration("healing.script_timeout", {"THREATD_HEALING_SCRIPT_TIMEOUT"}, "script backend: time limit per run",
+                          [](Options& o) -> Seconds& { return o.healing.script_timeout; }));
+  keys.push_back(Str("healing.webhook_url", {"THREATD_HEALING_WEBHOOK_URL"}, "webhook backend: http(s) URL",
+                     [](Options& o) -> std::string& { return o.healing.webhook_url; }));
+  keys.push_back(Str("healing.webhook_token", {"THREATD_HEALING_WEBHOOK_TOKEN"},
+                     "webhook backend: bearer token", [](Options& o) -> std::string& { return o.healing.webhook_token; },
+                     /*secret=*/true));
+  keys.push_back(Duration("healing.webhook_timeout", {"THREATD_HEALING_WEBHOOK_TIMEOUT"},
+                          "webhook backend: time limit per attempt",
+                          [](Options& o) -> Seconds& { return o.healing.webhook_timeout; }));
   keys.push_back(Int("retention.days", {"THREATD_RETENTION_DAYS"},
                      "remove traffic and predictions older than this many days (0 = keep forever)", 0, 36500,
                      [](Options& o) -> int& { return o.retention.days; }));

@@ -76,6 +76,20 @@ struct RealtimeSection {
   int max_predictions_per_second = 500;  // per client; beyond it predictions are coalesced (counted, not sent)
 };
 
+struct HealingSection {
+  std::string mode = "enforce";       // enforce | dry_run (seeds the stored setting on first start)
+  std::string backend = "log";        // log | nftables | script | webhook
+  std::string policy_file;            // JSON policy (GET /api/v1/policy shape); "" = the default policy
+  std::string protected_networks;     // comma-separated addresses/CIDRs added to the policy's
+  bool cleanup_on_shutdown = false;   // remove the enforced state (nftables table) at shutdown
+  std::string nftables_table = "threatd";
+  std::string script_path;            // script backend: absolute path of the executable
+  Seconds script_timeout{10'000};
+  std::string webhook_url;            // webhook backend: http(s)://...
+  std::string webhook_token;          // sent as "Authorization: Bearer <token>"
+  Seconds webhook_timeout{5'000};
+};
+
 struct AuthSection {
   bool bootstrap_admin_key = true;  // first start with no keys: create and print one
 };
@@ -92,6 +106,7 @@ struct Options {
   ModelsSection models;
   RetentionSection retention;
   RealtimeSection realtime;
+  HealingSection healing;
 
   // database.url, or the embedded SQLite default under data_dir.
   std::string EffectiveDatabaseUrl() const;

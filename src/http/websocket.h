@@ -33,8 +33,15 @@ class WebSocketSession {
   virtual ~WebSocketSession() = default;
   // Queues a text message; false only when the session is closed.
   virtual bool Send(std::string text) = 0;
-  // Starts a normal close handshake (idempotent).
-  virtual void Close() = 0;
+  // RFC 6455 close codes threatd sends.
+  static constexpr uint16_t kNormalClosure = 1000;
+  static constexpr uint16_t kPolicyViolation = 1008;  // not authenticated / not allowed
+  static constexpr uint16_t kTryAgainLater = 1013;    // overloaded or too slow: reconnect later
+
+  // Starts a close handshake with `code` and a short reason (cut to the 123
+  // bytes a close frame allows). Idempotent: only the first call counts.
+  virtual void Close(uint16_t code, std::string reason) = 0;
+  void Close() { Close(kNormalClosure, {}); }
   // The authenticated principal (nullopt on a public endpoint without a key).
   virtual const std::optional<threatd::Principal>& Principal() const = 0;
   // Process-unique, stable for the session's life.

@@ -130,11 +130,12 @@ void WsConnection::DoWrite() {
   });
 }
 
-void WsConnection::Close() {
-  Post([self = shared_from_this()] {
+void WsConnection::Close(uint16_t code, std::string reason) {
+  if (reason.size() > 123) reason.resize(123);  // the close frame's limit (125 minus the code)
+  Post([self = shared_from_this(), code, reason = std::move(reason)] {
     if (self->finished_ || self->close_started_ || !self->opened_) return;
     self->close_started_ = true;
-    self->ws_.async_close(websocket::close_code::normal, [self](beast::error_code) {});
+    self->ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason), [self](beast::error_code) {});
   });
 }
 

@@ -43,7 +43,8 @@ class WsConnection final : public WebSocketSession,
   void Start(boost::beast::http::request<boost::beast::http::empty_body> request);
 
   bool Send(std::string text) override;
-  void Close() override;
+  using WebSocketSession::Close;
+  void Close(uint16_t code, std::string reason) override;
   const std::optional<threatd::Principal>& Principal() const override { return request_.principal; }
   uint64_t Id() const override { return id_; }
   const Request& UpgradeRequest() const override { return request_; }

@@ -62,7 +62,6 @@ nlohmann::json UploadReport::ToJson() const {
       {"accepted_rows", accepted_rows},
       {"rejected_rows", rejected_rows},
       {"attacks", attacks},
-      {"actions", actions},
       {"bytes", bytes},
       {"seconds", seconds},
       {"rows_per_second", seconds > 0 ? static_cast<double>(total_rows) / seconds : 0.0},
@@ -162,7 +161,6 @@ std::pair<UploadReport, Status> CsvUpload::Run(const ProgressFn& progress) {
       if (res.status.ok()) {
         state->stored += res.stored;
         state->report.attacks += res.attacks;
-        state->report.actions += res.actions;
         for (const auto& [c, n] : res.by_class) state->report.by_class[c] += n;
       } else if (!state->batch_error) {
         state->batch_error = res.status;
@@ -253,7 +251,7 @@ std::pair<UploadReport, Status> CsvUpload::Run(const ProgressFn& progress) {
     if (auto d = traffic_.DeleteBatchFlows(r.batch_id); !d.ok())
       r.error = fmt::format("{} (and removing its stored rows failed: {})", *r.error, d.status().message());
     r.by_class.clear();
-    r.attacks = r.actions = 0;
+    r.attacks = 0;
   }
   outcome.status = r.status;
   outcome.error = r.error;

@@ -59,7 +59,6 @@ struct UploadReport {
   uint64_t accepted_rows = 0;
   uint64_t rejected_rows = 0;
   uint64_t attacks = 0;
-  uint64_t actions = 0;
   uint64_t bytes = 0;
   double seconds = 0;
   std::map<std::string, uint64_t> by_class;       // predicted class -> flows

@@ -71,6 +71,24 @@ bool WhitelistMatcher::IsWhitelisted(const IpNetwork& address) const {
   return false;
 }
 
+std::optional<std::string> WhitelistMatcher::Overlapping(const IpNetwork& target) const {
+  const auto snap = snapshot_.load();
+  const auto now = clock_.Now();
+  auto unexpired = [&](const std::optional<Clock::WallTime>& expiry) { return !expiry || *expiry > now; };
+  if (target.is_host()) {
+    auto it = snap->hosts.find(target.ToString());
+    if (it != snap->hosts.end() && unexpired(it->second)) return it->first;
+  } else {
+    for (const auto& [host, expiry] : snap->hosts) {
+      if (unexpired(expiry) && target.Contains(host)) return host;
+    }
+  }
+  for (const auto& [net, expiry] : snap->ranges) {
+    if (unexpired(expiry) && net.Overlaps(target)) return net.ToString();
+  }
+  return std::nullopt;
+}
+
 size_t WhitelistMatcher::size() const { return snapshot_.load()->entries; }
 
 nlohmann::json WhitelistMatcher::HealthCheck() const {

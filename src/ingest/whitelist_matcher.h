@@ -61,6 +61,10 @@ class WhitelistMatcher {
 
   bool IsWhitelisted(std::string_view address) const;
   bool IsWhitelisted(const IpNetwork& address) const;
+  // For self-healing targets, which may be ranges: the first entry in effect
+  // that shares any address with `target` (a whitelisted host inside a
+  // blocked /24 counts), as its canonical text; nullopt when none.
+  std::optional<std::string> Overlapping(const IpNetwork& target) const;
   // Entries in the current snapshot.
   size_t size() const;
 

@@ -11,7 +11,6 @@
 
 #include <spdlog/spdlog.h>
 #include "flow/labels.h"
-#include "pipeline/policy.h"
 
 namespace threatd::pipeline {
 namespace {
@@ -66,11 +65,10 @@ Scores Score(const ml::ModelSet& set, const std::vector<flow::FlowRecord>& flows
 }  // namespace
 
 struct Pipeline::Impl {
-  Impl(PipelineOptions o, ModelProvider& m, Policy& p, storage::TrafficRepository& t, Clock& c,
+  Impl(PipelineOptions o, ModelProvider& m, storage::TrafficRepository& t, Clock& c,
        metrics::Registry& registry)
       : options(o),
         models(m),
-        policy(p),
         traffic(t),
         clock(c),
         flows_counter(registry.GetCounter("threatd_pipeline_flows_total", "Flows scored and stored.")),
@@ -88,7 +86,6 @@ struct Pipeline::Impl {
 
   const PipelineOptions options;
   ModelProvider& models;
-  Policy& policy;
   storage::TrafficRepository& traffic;
   Clock& clock;
   metrics::Counter& flows_counter;
@@ -172,9 +169,6 @@ Status Pipeline::Impl::Run(FlowBatch& batch, BatchResult& result) {
       f.attack = storage::NewAttackPrediction{scores.class_index[i], std::string(label),
                                               scores.class_probability[i], cls.version};
     }
-    f.action = policy.Decide({f.ids, scores.attack_probability[i], f.threat.is_attack, label,
-                              scores.class_probability[i]});
-    if (f.action) f.action->execution_time = f.created_at;
   }
 
   std::vector<storage::StoredFlowIds> ids;
@@ -189,7 +183,6 @@ Status Pipeline::Impl::Run(FlowBatch& batch, BatchResult& result) {
     if (f.threat.is_attack) ++result.attacks;
     ++result.by_class[f.attack ? f.attack->attack_type_name
                                : (f.threat.is_attack ? std::string("ATTACK") : std::string(flow::kBenignLabel))];
-    if (f.action) ++result.actions;
   }
   {
     std::shared_lock lock(observers_mu);
@@ -235,9 +228,9 @@ void Pipeline::Impl::Loop() {
   }
 }
 
-Pipeline::Pipeline(PipelineOptions options, ModelProvider& models, Policy& policy, storage::TrafficRepository& traffic,
-                   Clock& clock, metrics::Registry& registry)
-    : impl_(std::make_unique<Impl>(options, models, policy, traffic, clock, registry)) {
+Pipeline::Pipeline(PipelineOptions options, ModelProvider& models, storage::TrafficRepository& traffic, Clock& clock,
+                   metrics::Registry& registry)
+    : impl_(std::make_unique<Impl>(options, models, traffic, clock, registry)) {
   registry.AddCallbackGauge("threatd_pipeline_queue_depth", "Batches waiting to be scored and stored.", {},
                             [impl = impl_.get()] {
                               std::lock_guard lock(impl->mu);

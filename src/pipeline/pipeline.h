@@ -2,9 +2,10 @@
 // stream, Kafka, later packet capture):
 //
 //   Submit(FlowBatch) -> bounded queue -> worker: score with ONE ModelSet
-//   snapshot (detector, then classifier for detected attacks) -> policy
-//   (actions) -> persist the batch in one transaction -> observers
-//   (WebSocket hub, later Kafka) -> the batch's `done` callback.
+//   snapshot (detector, then classifier for detected attacks) -> persist the
+//   batch in one transaction -> observers (self-healing, WebSocket hub, later
+//   Kafka) -> the batch's `done` callback. Decisions are not made here:
+//   healing::Healer observes stored batches (src/healing).
 //
 // Back-pressure: Submit blocks while the queue is full (storage slower than
 // the sources), up to Options::submit_timeout, then fails with Unavailable;
@@ -14,7 +15,7 @@
 // scoring starts (ModelProvider::Current(), one atomic load), so no flow is
 // scored by a half-loaded model or by two models.
 //
-// Ownership: references to the provider, policy, repository, clock and
+// Ownership: references to the provider, repository, clock and
 // registry, which must outlive the pipeline. Observers must outlive it too
 // (or be removed before they die).
 // Thread-safety: Submit/AddObserver/Snapshot from any thread. `done` and the
@@ -55,7 +56,6 @@ struct BatchResult {
   size_t duplicates = 0;         // Kafka positions already stored
   size_t attacks = 0;            // detector said attack
   std::map<std::string, size_t> by_class;  // classifier label (or BENIGN) -> flows
-  size_t actions = 0;
 };
 
 struct FlowBatch {
@@ -85,8 +85,6 @@ struct PipelineSnapshot {
   std::optional<Clock::WallTime> last_error_at;
 };
 
-class Policy;  // policy.h
-
 struct PipelineOptions {
   size_t queue_capacity = 64;  // batches
   size_t workers = 1;
@@ -95,8 +93,8 @@ struct PipelineOptions {
 
 class Pipeline {
  public:
-  Pipeline(PipelineOptions options, ModelProvider& models, Policy& policy, storage::TrafficRepository& traffic,
-           Clock& clock, metrics::Registry& registry);
+  Pipeline(PipelineOptions options, ModelProvider& models, storage::TrafficRepository& traffic, Clock& clock,
+           metrics::Registry& registry);
   ~Pipeline();  // Stop()
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;

@@ -47,17 +47,15 @@ void RealtimeHub::Impl::Admit(const std::shared_ptr<Client>& client) {
 }
 
 void RealtimeHub::Impl::Reject(const std::shared_ptr<Client>& client, std::string_view message,
-                               metrics::Counter& reason) {
+                               metrics::Counter& reason, uint16_t close_code) {
   if (client->closing.exchange(true)) return;
   {
     std::lock_guard lock(clients_mu);
     RebuildRecipientsLocked();
   }
   reason.Inc();  // after the rebuild: whoever sees the count sees the client gone
-  // TODO(http): close with 1008 (policy) / 1013 (try again later) once
-  // WebSocketSession::Close takes a code; today it is a normal close.
   client->session->Send(ErrorMessage(message));
-  client->session->Close();
+  client->session->Close(close_code, std::string(message.substr(0, message.find(':'))));
 }
 
 bool RealtimeHub::Impl::Send(Client& client, std::string text) {
@@ -120,7 +118,6 @@ void RealtimeHub::OnStored(const storage::ScoredFlowBatch& batch, const std::vec
     for (size_t i = 0; i < n; ++i) {
       if (ids[i].duplicate) continue;  // already stored (and published) before
       out->push_back({Envelope("prediction", PredictionData(batch, i, ids[i]), now), true});
-      if (auto action = ActionData(batch, i, ids[i])) out->push_back({Envelope("action", *action, now), false});
     }
     if (!out->empty()) impl_->Enqueue(std::move(out));
   } catch (const std::exception& e) {  // never into the pipeline thread

@@ -75,7 +75,7 @@ void RealtimeHub::Impl::Authenticate(const std::shared_ptr<Client>& client, std:
     return Reject(client,
                   "cannot check the API key right now (" + principal.status().message() +
                       "); reconnect in a few seconds",
-                  stats.disconnected_auth_failed);
+                  stats.disconnected_auth_failed, http::WebSocketSession::kTryAgainLater);
   }
   Reject(client, "invalid API key: check the key; revoked keys are rejected", stats.disconnected_auth_failed);
 }

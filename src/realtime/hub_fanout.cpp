@@ -90,7 +90,7 @@ void RealtimeHub::Impl::CheckLag(const std::shared_ptr<Client>& client, bool sen
       Reject(client,
              "disconnected: this client read too slowly and lost messages for more than " +
                  std::to_string(options.max_lag.count()) + " ms; reconnect (try again later)",
-             stats.disconnected_slow);
+             stats.disconnected_slow, http::WebSocketSession::kTryAgainLater);
     }
   } else if (sent_any) {
     client->lagging_since.reset();  // its queue had room: the client is keeping up

@@ -61,7 +61,10 @@ struct RealtimeHub::Impl {
   // Marks the client authenticated and sends "connected" as its first message.
   void Admit(const std::shared_ptr<Client>& client);
   // Sends an error, closes the session and counts `reason` (once per client).
-  void Reject(const std::shared_ptr<Client>& client, std::string_view message, metrics::Counter& reason);
+  // Sends an error message, then closes with `close_code` (1008 policy
+  // violation for authentication, 1013 try again later for overload).
+  void Reject(const std::shared_ptr<Client>& client, std::string_view message, metrics::Counter& reason,
+              uint16_t close_code = http::WebSocketSession::kPolicyViolation);
   bool Send(Client& client, std::string text);
 
   // --- fan-out (hub_fanout.cpp) ---

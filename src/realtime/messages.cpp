@@ -7,20 +7,6 @@ using nlohmann::json;
 
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-json ActionParams(const storage::NewAction& a) {
-  if (!a.action_params_json) return json::object();
-  json params = json::parse(*a.action_params_json, nullptr, /*allow_exceptions=*/false);
-  return params.is_discarded() ? json(*a.action_params_json) : params;
-}
-
-json ActionObject(const storage::NewAction& a, int64_t id) {
-  return json{{"id", id},
-              {"action_type", a.action_type},
-              {"action_description", a.action_description},
-              {"action_params", ActionParams(a)},
-              {"status", a.status}};
-}
-
 }  // namespace
 
 json PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids) {
@@ -41,8 +27,6 @@ json PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const s
                   {"confidence", f.attack->confidence ? json(*f.attack->confidence) : json(nullptr)},
                   {"model_version", f.attack->model_version}};
   }
-  json action = nullptr;
-  if (f.action && ids.action_id != 0) action = ActionObject(*f.action, ids.action_id);
   return json{{"timestamp", FormatIso8601(f.created_at)},
               {"traffic_data_id", ids.traffic_data_id},
               {"source", batch.source},
@@ -51,21 +35,8 @@ json PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const s
               {"dst_ip", OrNull(f.ids.dst_ip)},
               {"threat_prediction", std::move(threat)},
               {"attack_prediction", std::move(attack)},
-              {"self_healing_action", std::move(action)}};
-}
-
-std::optional<json> ActionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids) {
-  const storage::NewScoredFlow& f = batch.flows[index];
-  if (!f.action || ids.action_id == 0) return std::nullopt;
-  json data = ActionObject(*f.action, ids.action_id);
-  data["traffic_data_id"] = ids.traffic_data_id;
-  const json& params = data["action_params"];
-  if (params.is_object() && params.contains("source_ip")) {
-    data["target"] = params["source_ip"];
-  } else {
-    data["target"] = OrNull(f.ids.src_ip);
-  }
-  return data;
+              // Decisions come later, as `action` messages (healing::Healer).
+              {"self_healing_action", nullptr}};
 }
 
 std::string Envelope(std::string_view type, const json& data, Clock::WallTime now) {

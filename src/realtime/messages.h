@@ -28,10 +28,6 @@ namespace threatd::realtime {
 // The `data` object of a prediction message for batch.flows[index].
 nlohmann::json PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids);
 
-// The `data` object of an action message; nullopt when the flow has no action.
-std::optional<nlohmann::json> ActionData(const storage::ScoredFlowBatch& batch, size_t index,
-                                         const storage::StoredFlowIds& ids);
-
 // {"type":type,"timestamp":iso(now),"data":data}
 std::string Envelope(std::string_view type, const nlohmann::json& data, Clock::WallTime now);
 

@@ -16,7 +16,7 @@
 // only what it uses. The first groups (ApiKeyRepository, AuditRepository,
 // DataSourceRepository) are base classes; the larger ones are objects of
 // their own, one implementation file per backend, reached through
-// Traffic(), Models() and Whitelist().
+// Traffic(), Models(), Whitelist() and Decisions().
 //
 // Ownership: the caller owns the Database; the metrics::Registry passed to
 // OpenDatabase and the Clock must outlive it.
@@ -38,6 +38,7 @@
 #include "storage/api_key_repository.h"
 #include "storage/audit_repository.h"
 #include "storage/data_source_repository.h"
+#include "storage/decision_repository.h"
 #include "storage/migration.h"
 #include "storage/model_repository.h"
 #include "storage/storage_options.h"
@@ -71,6 +72,9 @@ class Database : public ApiKeyRepository, public AuditRepository, public DataSou
   virtual ModelRepository& Models() = 0;
   // ip_whitelist (whitelist_repository.h).
   virtual WhitelistRepository& Whitelist() = 0;
+  // Self-healing decisions, their history and the healing settings
+  // (decision_repository.h).
+  virtual DecisionRepository& Decisions() = 0;
 
   // `SELECT 1` round trip in milliseconds; Unavailable (fast) when down.
   virtual Result<double> Ping() = 0;

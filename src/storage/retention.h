@@ -1,6 +1,9 @@
 // RetentionWorker: removes traffic older than `days` (and with it, by
-// cascade, its predictions and actions) in the background, batch_rows rows
-// per transaction so the writer is never held for long.
+// cascade, its predictions) and decisions older than `days` that are no
+// longer in force (not pending/applied; with their events) in the
+// background, batch_rows rows of each per transaction so the writer is never
+// held for long. Decisions in force are kept whatever their age; their
+// attack_prediction_id becomes NULL when the prediction goes.
 //
 // Start() runs a pass at once, then one every `interval`; a pass deletes
 // batches until none is left (or Stop() is called). RunOnce() is one pass on
@@ -50,8 +53,9 @@ class RetentionWorker {
   // Wakes and joins the thread. Idempotent.
   void Stop();
 
-  // One pass: deletes every traffic row older than now - days, batch by
-  // batch. Returns the rows deleted; the first failure ends the pass.
+  // One pass: deletes every traffic row and finished decision older than
+  // now - days, batch by batch. Returns the rows deleted (traffic plus
+  // decisions); the first failure ends the pass.
   Result<int64_t> RunOnce();
 
   const RetentionStats& stats() const { return stats_; }

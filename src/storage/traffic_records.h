@@ -41,18 +41,9 @@ struct NewAttackPrediction {
   std::string model_version;
 };
 
-struct NewAction {
-  std::string action_type;         // block_ip, rate_limit, alert_admin, log_only, ...
-  std::string action_description;
-  std::optional<std::string> action_params_json;  // a JSON object
-  std::string status = "logged";
-  std::optional<WallTime> execution_time;
-  std::optional<std::string> error_message;
-};
-
-// One scored flow. The action, when present, needs the attack prediction
-// (self_healing_actions.attack_prediction_id); an action without one is
-// stored with a NULL attack_prediction_id.
+// One scored flow. Self-healing decisions are not part of the flow write:
+// the healing component creates them through DecisionRepository after the
+// flows are stored (decision_repository.h).
 struct NewScoredFlow {
   std::array<float, flow::kFeatureCount> features{};  // canonical order, NaN = absent
   flow::RowIdentifiers ids;
@@ -61,7 +52,6 @@ struct NewScoredFlow {
   WallTime created_at;                  // distinct per flow (the pipeline ensures it)
   NewThreatPrediction threat;
   std::optional<NewAttackPrediction> attack;
-  std::optional<NewAction> action;
 };
 
 struct ScoredFlowBatch {
@@ -77,7 +67,6 @@ struct StoredFlowIds {
   int64_t traffic_data_id = 0;
   int64_t threat_prediction_id = 0;
   int64_t attack_prediction_id = 0;  // 0 when the flow has no attack prediction
-  int64_t action_id = 0;             // 0 when the flow has no action
   bool duplicate = false;            // its Kafka position was already stored; nothing written
 };
 
@@ -120,9 +109,11 @@ struct AttackPredictionRecord {
   WallTime created_at;
 };
 
+// A self_healing_actions row as the prediction API shows it (the full
+// decision, with its history, is DecisionRepository's Decision).
 struct ActionRecord {
   int64_t id = 0;
-  std::optional<int64_t> attack_prediction_id;  // null for manual actions
+  std::optional<int64_t> attack_prediction_id;  // null for manual decisions and once retention removed the prediction
   std::string action_type;
   std::string action_description;
   std::optional<std::string> action_params_json;
@@ -130,6 +121,10 @@ struct ActionRecord {
   WallTime created_at;
   std::optional<WallTime> execution_time;
   std::optional<std::string> error_message;
+  std::string target;  // empty for rows written before decisions had targets
+  std::string origin;  // automatic, manual, api
+  std::string mode;    // enforce, simulate
+  std::optional<WallTime> expires_at;
 };
 
 // A flow with everything decided about it (the original's

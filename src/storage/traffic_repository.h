@@ -3,13 +3,15 @@
 // self_healing_actions rows - plus upload batches and retention.
 //
 // Write side (the pipeline): InsertScoredFlows stores a batch of scored flows
-// in ONE transaction: either every row of the batch is stored or none. Flows
-// that carry a Kafka position already stored (UNIQUE topic/partition/offset)
-// are skipped and reported as duplicates, so a redelivered message never
-// produces a second row.
+// (traffic and predictions; self-healing decisions are written separately
+// through DecisionRepository) in ONE transaction: either every row of the
+// batch is stored or none. Flows that carry a Kafka position already stored
+// (UNIQUE topic/partition/offset) are skipped and reported as duplicates, so
+// a redelivered message never produces a second row.
 //
 // Upload batches record each CSV upload (status, counts, summary). Retention
-// deletes old traffic in bounded transactions.
+// deletes old traffic and old decisions no longer in force in bounded
+// transactions.
 //
 // Read side (the REST API): see the query methods below; every query applies
 // its filters before LIMIT/OFFSET and runs as one SQL statement (no N+1).
@@ -34,9 +36,9 @@ class TrafficRepository {
  public:
   virtual ~TrafficRepository() = default;
 
-  // Stores every flow of `batch` with its predictions and action in one
-  // transaction. out (resized to batch.flows.size()) receives the new row
-  // ids; a duplicate Kafka position yields StoredFlowIds{.duplicate = true}.
+  // Stores every flow of `batch` with its predictions in one transaction.
+  // out (resized to batch.flows.size()) receives the new row ids; a
+  // duplicate Kafka position yields StoredFlowIds{.duplicate = true}.
   // Validation for malformed input (e.g. a stored_features index out of
   // range), Unavailable when the database is down or the write queue full.
   virtual Status InsertScoredFlows(const ScoredFlowBatch& batch, std::vector<StoredFlowIds>* out) = 0;
@@ -69,8 +71,9 @@ class TrafficRepository {
   virtual Status CreateUploadBatch(const NewUploadBatch& batch) = 0;
   // Records the outcome. NotFound for an unknown id.
   virtual Status FinishUploadBatch(std::string_view batch_id, const UploadBatchOutcome& outcome) = 0;
-  // Deletes every traffic row of the batch (predictions and actions go by
-  // cascade) in one transaction: the upload's compensation when it fails.
+  // Deletes every traffic row of the batch (predictions go by cascade;
+  // decisions stay, their attack_prediction_id set to NULL) in one
+  // transaction: the upload's compensation when it fails.
   // Returns the number of traffic rows deleted.
   virtual Result<int64_t> DeleteBatchFlows(std::string_view batch_id) = 0;
   // Newest first.
@@ -82,9 +85,13 @@ class TrafficRepository {
 
   // --- Retention ---
 
-  // Deletes at most max_rows traffic rows with created_at < cutoff (oldest
-  // first) in one transaction, children by cascade, plus actions without an
-  // attack prediction older than cutoff. Returns the traffic rows deleted.
+  // In one transaction: deletes at most max_rows traffic rows with
+  // created_at < cutoff (oldest first; predictions by cascade, decisions
+  // keep a NULL attack_prediction_id), and at most max_rows decisions with
+  // created_at < cutoff that are finished - any status but pending/applied,
+  // so a block is never forgotten before ExpireDecisions or a revoke took
+  // it down - with their events (cascade). Returns the traffic rows plus
+  // decisions deleted: below max_rows means nothing old is left.
   virtual Result<int64_t> DeleteTrafficBefore(WallTime cutoff, int64_t max_rows) = 0;
 };
 

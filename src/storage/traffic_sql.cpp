@@ -70,9 +70,9 @@ class Builder {
   std::string ActionColumns(std::string_view t) const {
     return fmt::format(
         "{0}.id, {0}.attack_prediction_id, {0}.action_type, {0}.action_description, {1}, {0}.status, {2}, {3}, "
-        "{0}.error_message",
+        "{0}.error_message, {0}.target, {0}.origin, {0}.mode, {4}",
         t, Text(fmt::format("{}.action_params", t)), TimeCol(fmt::format("{}.created_at", t)),
-        TimeCol(fmt::format("{}.execution_time", t)));
+        TimeCol(fmt::format("{}.execution_time", t)), TimeCol(fmt::format("{}.expires_at", t)));
   }
   // traffic_data td LEFT JOIN its threat tp, attack ap and newest action a.
   std::string CompleteSelect() const {

@@ -61,7 +61,7 @@ std::vector<std::string> ParseNamesJson(std::string_view json);
 
 inline constexpr int kThreatColumns = 7;
 inline constexpr int kAttackColumns = 7;
-inline constexpr int kActionColumns = 9;
+inline constexpr int kActionColumns = 13;
 inline constexpr int kTrafficColumns = 12;
 
 template <typename Row>
@@ -91,9 +91,20 @@ AttackPredictionRecord AttackFromRow(const Row& r, int c) {
 
 template <typename Row>
 ActionRecord ActionFromRow(const Row& r, int c) {
-  ActionRecord a{r.Int64(c),      OptInt(r, c + 1), r.Text(c + 2), r.Text(c + 3), OptText(r, c + 4),
-                 r.Text(c + 5),   FromMicros(r.Int64(c + 6)), std::nullopt, OptText(r, c + 8)};
+  ActionRecord a;
+  a.id = r.Int64(c);
+  a.attack_prediction_id = OptInt(r, c + 1);
+  a.action_type = r.Text(c + 2);
+  a.action_description = r.Text(c + 3);
+  a.action_params_json = OptText(r, c + 4);
+  a.status = r.Text(c + 5);
+  a.created_at = FromMicros(r.Int64(c + 6));
   if (!r.IsNull(c + 7)) a.execution_time = FromMicros(r.Int64(c + 7));
+  a.error_message = OptText(r, c + 8);
+  a.target = r.Text(c + 9);
+  a.origin = r.Text(c + 10);
+  a.mode = r.Text(c + 11);
+  if (!r.IsNull(c + 12)) a.expires_at = FromMicros(r.Int64(c + 12));
   return a;
 }
 

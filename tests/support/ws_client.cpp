@@ -181,6 +181,8 @@ Status WsClient::Close() {
   return Status::Ok();
 }
 
+uint16_t WsClient::close_code() const { return impl_->ws ? static_cast<uint16_t>(impl_->ws->reason().code) : 0; }
+
 bool WsClient::is_open() const { return impl_->ws && !impl_->read_error && impl_->ws->is_open(); }
 
 }  // namespace threatd::testing

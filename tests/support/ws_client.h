@@ -49,6 +49,8 @@ class WsClient {
   Status WaitForServerPing(std::chrono::milliseconds timeout);
   // Waits until the server closes the connection.
   Status WaitForClose(std::chrono::milliseconds timeout);
+  // The code of the server's close frame (0 before one arrived).
+  uint16_t close_code() const;
   // Normal close handshake.
   Status Close();
   bool is_open() const;

@@ -70,7 +70,8 @@ class PgDatabase final : public Database {
               stats_),
         traffic_(pg::MakeTrafficRepository(pool_, clock_)),
         models_(pg::MakeModelRepository(pool_, clock_)),
-        whitelist_(pg::MakeWhitelistRepository(pool_, clock_)) {}
+        whitelist_(pg::MakeWhitelistRepository(pool_, clock_)),
+        decisions_(pg::MakeDecisionRepository(pool_, clock_)) {}
   ~PgDatabase() override { Close(); }
 
   std::string_view Dialect() const override { return "postgresql"; }
@@ -79,6 +80,7 @@ class PgDatabase final : public Database {
   TrafficRepository& Traffic() override { return *traffic_; }
   ModelRepository& Models() override { return *models_; }
   WhitelistRepository& Whitelist() override { return *whitelist_; }
+  DecisionRepository& Decisions() override { return *decisions_; }
 
   Result<MigrationReport> Migrate(const std::vector<Migration>& migrations) override {
     std::optional<Result<MigrationReport>> out;
@@ -280,6 +282,7 @@ class PgDatabase final : public Database {
   std::unique_ptr<TrafficRepository> traffic_;
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WhitelistRepository> whitelist_;
+  std::unique_ptr<DecisionRepository> decisions_;
 };
 
 }  // namespace

@@ -169,12 +169,11 @@ Status InsertScoredFlowsPg(pqxx::connection& c, const ScoredFlowBatch& batch, co
     *schema_id = *id;
   }
   const std::set<size_t> dup = Duplicates(tx, batch);
-  int64_t n_traffic = 0, n_attack = 0, n_action = 0;
+  int64_t n_traffic = 0, n_attack = 0;
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     if (dup.count(i)) continue;
     ++n_traffic;
     n_attack += batch.flows[i].attack ? 1 : 0;
-    n_action += batch.flows[i].action ? 1 : 0;
   }
   for (size_t i : dup) (*out)[i].duplicate = true;
   if (n_traffic == 0) {
@@ -188,30 +187,26 @@ Status InsertScoredFlowsPg(pqxx::connection& c, const ScoredFlowBatch& batch, co
   const auto ids = tx.exec_params1(
       "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('traffic_data', 'id')::regclass AS td, "
       "pg_get_serial_sequence('threat_predictions', 'id')::regclass AS tp, "
-      "pg_get_serial_sequence('attack_predictions', 'id')::regclass AS ap, "
-      "pg_get_serial_sequence('self_healing_actions', 'id')::regclass AS a) "
+      "pg_get_serial_sequence('attack_predictions', 'id')::regclass AS ap) "
       "SELECT (SELECT array_agg(nextval(q.seq)) FROM (SELECT s.td AS seq FROM generate_series(1, $1::int8)) q)"
       "::text, "
       "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.tp AS seq FROM generate_series(1, $1::int8)) q)"
       "::text, "
       "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.ap AS seq FROM generate_series(1, $2::int8)) q)"
-      "::text, "
-      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.a AS seq FROM generate_series(1, $3::int8)) q)"
       "::text FROM s",
-      n_traffic, n_attack, n_action);
+      n_traffic, n_attack);
   const auto traffic_ids = ParseIdArray(ids[0]), threat_ids = ParseIdArray(ids[1]),
-             attack_ids = ParseIdArray(ids[2]), action_ids = ParseIdArray(ids[3]);
+             attack_ids = ParseIdArray(ids[2]);
   if (static_cast<int64_t>(traffic_ids.size()) != n_traffic || static_cast<int64_t>(threat_ids.size()) != n_traffic ||
-      static_cast<int64_t>(attack_ids.size()) != n_attack || static_cast<int64_t>(action_ids.size()) != n_action)
+      static_cast<int64_t>(attack_ids.size()) != n_attack)
     return Status::Internal("reserving row ids returned the wrong number of ids");
-  size_t t = 0, a = 0, x = 0;
+  size_t t = 0, a = 0;
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     if (dup.count(i)) continue;
     StoredFlowIds& s = (*out)[i];
     s.traffic_data_id = traffic_ids[t];
     s.threat_prediction_id = threat_ids[t++];
     if (batch.flows[i].attack) s.attack_prediction_id = attack_ids[a++];
-    if (batch.flows[i].action) s.action_id = action_ids[x++];
   }
 
   {
@@ -288,30 +283,6 @@ Status InsertScoredFlowsPg(pqxx::connection& c, const ScoredFlowBatch& batch, co
       row.Text(f.attack->attack_type_name);
       if (f.attack->confidence) row.Double(*f.attack->confidence); else row.Null();
       row.Text(f.attack->model_version);
-      copy << row.fields();
-    }
-    copy.complete();
-  }
-  if (n_action > 0) {
-    pqxx::stream_to copy(tx, "self_healing_actions",
-                         std::vector<std::string>{"id", "attack_prediction_id", "created_at", "action_type",
-                                                  "action_description", "action_params", "status",
-                                                  "execution_time", "error_message"});
-    CopyRow<9> row;
-    for (size_t i = 0; i < batch.flows.size(); ++i) {
-      const NewScoredFlow& f = batch.flows[i];
-      if (dup.count(i) || !f.action) continue;
-      const NewAction& act = *f.action;
-      row.Reset();
-      row.Int((*out)[i].action_id);
-      row.OptInt((*out)[i].attack_prediction_id, (*out)[i].attack_prediction_id != 0);
-      row.Time(ToMicros(f.created_at));
-      row.Text(act.action_type);
-      row.Text(act.action_description);
-      row.OptText(act.action_params_json);
-      row.Text(act.status);
-      if (act.execution_time) row.Time(ToMicros(*act.execution_time)); else row.Null();
-      row.OptText(act.error_message);
       copy << row.fields();
     }
     copy.complete();

@@ -3,8 +3,8 @@
 //   1. the feature_schemas id (cached by the caller; upserted on a miss),
 //   2. which Kafka positions are stored already (one unnest query),
 //   3. the ids of every new row, reserved from the identity sequences,
-//   4. COPY of traffic_data, threat_predictions, attack_predictions and
-//      self_healing_actions with those ids.
+//   4. COPY of traffic_data, threat_predictions and attack_predictions with
+//      those ids.
 // A concurrent insert of the same Kafka position makes the COPY fail with
 // Conflict (23505); the batch is then rolled back whole and may be retried.
 // PRIVATE to src/storage/postgres.

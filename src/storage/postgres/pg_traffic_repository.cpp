@@ -233,10 +233,14 @@ class PgTrafficRepository final : public TrafficRepository {
                                      TimeParam(1)),
                          ToMicros(cutoff), max_rows)
               .affected_rows());
-      tx.exec_params(fmt::format("DELETE FROM self_healing_actions WHERE id IN (SELECT id FROM self_healing_actions "
-                                 "WHERE attack_prediction_id IS NULL AND created_at < {} ORDER BY created_at LIMIT $2)",
-                                 TimeParam(1)),
-                     ToMicros(cutoff), max_rows);
+      // Finished decisions only; their events go by cascade.
+      n += static_cast<int64_t>(
+          tx.exec_params(fmt::format("DELETE FROM self_healing_actions WHERE id IN (SELECT id FROM "
+                                     "self_healing_actions WHERE created_at < {} AND status NOT IN "
+                                     "('pending', 'applied') ORDER BY created_at LIMIT $2)",
+                                     TimeParam(1)),
+                         ToMicros(cutoff), max_rows)
+              .affected_rows());
       tx.commit();
       return Status::Ok();
     });

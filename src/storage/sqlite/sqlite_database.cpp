@@ -93,6 +93,7 @@ class SqliteDatabase final : public Database {
     traffic_ = sqlite::MakeTrafficRepository(*access_);
     models_ = sqlite::MakeModelRepository(*access_);
     whitelist_ = sqlite::MakeWhitelistRepository(*access_);
+    decisions_ = sqlite::MakeDecisionRepository(*access_);
   }
   ~SqliteDatabase() override { Close(); }
 
@@ -122,6 +123,7 @@ class SqliteDatabase final : public Database {
   TrafficRepository& Traffic() override { return *traffic_; }
   ModelRepository& Models() override { return *models_; }
   WhitelistRepository& Whitelist() override { return *whitelist_; }
+  DecisionRepository& Decisions() override { return *decisions_; }
 
   Result<double> Ping() override {
     const auto start = std::chrono::steady_clock::now();
@@ -335,6 +337,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<TrafficRepository> traffic_;
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WhitelistRepository> whitelist_;
+  std::unique_ptr<DecisionRepository> decisions_;
   std::once_flag closed_;
 
   std::mutex touch_mu_;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "storage/decision_repository.h"
 #include "storage/model_repository.h"
 #include "storage/sqlite/sqlite_access.h"
 #include "storage/traffic_repository.h"
@@ -14,5 +15,6 @@ namespace threatd::storage::sqlite {
 std::unique_ptr<TrafficRepository> MakeTrafficRepository(SqliteAccess& access);
 std::unique_ptr<ModelRepository> MakeModelRepository(SqliteAccess& access);
 std::unique_ptr<WhitelistRepository> MakeWhitelistRepository(SqliteAccess& access);
+std::unique_ptr<DecisionRepository> MakeDecisionRepository(SqliteAccess& access);
 
 }  // namespace threatd::storage::sqlite

@@ -1,4 +1,4 @@
-// The SQLite insert of a batch of scored flows: four statements prepared
+// The SQLite insert of a batch of scored flows: three statements prepared
 // once per job and reset per row.
 #include "storage/sqlite/sqlite_traffic_insert.h"
 
@@ -28,9 +28,6 @@ constexpr const char* kInsertThreat =
 constexpr const char* kInsertAttack =
     "INSERT INTO attack_predictions(traffic_data_id, created_at, attack_type_encoded, attack_type_name, confidence, "
     "model_version) VALUES (?,?,?,?,?,?)";
-constexpr const char* kInsertAction =
-    "INSERT INTO self_healing_actions(attack_prediction_id, created_at, action_type, action_description, "
-    "action_params, status, execution_time, error_message) VALUES (?,?,?,?,?,?,?,?)";
 
 }  // namespace
 
@@ -42,8 +39,6 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
   if (!tp.ok()) return tp.status();
   auto ap = c.Prepare(kInsertAttack);
   if (!ap.ok()) return ap.status();
-  auto act = c.Prepare(kInsertAction);
-  if (!act.ok()) return act.status();
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     const NewScoredFlow& f = batch.flows[i];
     StoredFlowIds& ids = (*out)[i];
@@ -84,16 +79,6 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
       BindOpt(*ap, 5, f.attack->confidence);
       THREATD_RETURN_IF_ERROR(ap->Bind(6, std::string_view(f.attack->model_version)).Run());
       ids.attack_prediction_id = c.LastInsertRowId();
-    }
-    if (f.action) {
-      const NewAction& a = *f.action;
-      act->Reset();
-      BindOpt(*act, 1, ids.attack_prediction_id, ids.attack_prediction_id != 0);
-      act->Bind(2, at).Bind(3, std::string_view(a.action_type)).Bind(4, std::string_view(a.action_description));
-      act->Bind(5, a.action_params_json).Bind(6, std::string_view(a.status));
-      BindOpt(*act, 7, a.execution_time ? ToMicros(*a.execution_time) : 0, a.execution_time.has_value());
-      THREATD_RETURN_IF_ERROR(act->Bind(8, a.error_message).Run());
-      ids.action_id = c.LastInsertRowId();
     }
   }
   return Status::Ok();

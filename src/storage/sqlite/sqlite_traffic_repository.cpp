@@ -201,11 +201,14 @@ class SqliteTrafficRepository final : public TrafficRepository {
       if (!q.ok()) return q.status();
       THREATD_RETURN_IF_ERROR(q->Bind(1, ToMicros(cutoff)).Bind(2, max_rows).Run());
       n = c.Changes();
-      auto orphans = c.Prepare(
+      // Finished decisions only; their events go by cascade.
+      auto decisions = c.Prepare(
           "DELETE FROM self_healing_actions WHERE id IN (SELECT id FROM self_healing_actions "
-          "WHERE attack_prediction_id IS NULL AND created_at < ? ORDER BY created_at LIMIT ?)");
-      if (!orphans.ok()) return orphans.status();
-      return orphans->Bind(1, ToMicros(cutoff)).Bind(2, max_rows).Run();
+          "WHERE created_at < ? AND status NOT IN ('pending', 'applied') ORDER BY created_at LIMIT ?)");
+      if (!decisions.ok()) return decisions.status();
+      THREATD_RETURN_IF_ERROR(decisions->Bind(1, ToMicros(cutoff)).Bind(2, max_rows).Run());
+      n += c.Changes();
+      return Status::Ok();
     });
     if (!s.ok()) return s;
     return n;

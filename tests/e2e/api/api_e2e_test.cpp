@@ -31,6 +31,7 @@ TEST_P(ApiE2E, UploadsAndPredictions) { ExercisePredictions(*session_); }
 TEST_P(ApiE2E, WhitelistAndSources) { ExerciseConfig(*session_); }
 TEST_P(ApiE2E, ModelRegistry) { ExerciseModels(*session_); }
 TEST_P(ApiE2E, TestStreamAndRealtime) { ExerciseStream(*session_); }
+TEST_P(ApiE2E, SelfHealing) { ExerciseHealing(*session_); }
 
 TEST_P(ApiE2E, EveryDocumentedOperationIsExercised) {
   ExerciseSystem(*session_);
@@ -38,6 +39,7 @@ TEST_P(ApiE2E, EveryDocumentedOperationIsExercised) {
   ExerciseConfig(*session_);
   ExerciseModels(*session_);
   ExerciseStream(*session_);
+  ExerciseHealing(*session_);
   // A WebSocket upgrade is not a plain GET: its handshake was exercised above.
   std::vector<std::string> missing;
   for (const auto& op : session_->Uncovered())

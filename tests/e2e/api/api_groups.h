@@ -14,5 +14,6 @@ void ExercisePredictions(ApiSession& s);  // upload/csv, upload/batches, upload/
 void ExerciseConfig(ApiSession& s);       // whitelist CRUD, sources list/get/patch
 void ExerciseModels(ApiSession& s);       // the model registry routes
 void ExerciseStream(ApiSession& s);       // test stream routes, /ws/connections, /ws/realtime
+void ExerciseHealing(ApiSession& s);      // actions, policy, healing/mode
 
 }  // namespace threatd::testing

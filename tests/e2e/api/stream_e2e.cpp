@@ -58,8 +58,9 @@ void ExerciseStream(ApiSession& s) {
   if (data["threat_prediction"]["is_attack"].get<bool>()) {
     EXPECT_TRUE(data["attack_prediction"]["attack_type_name"].is_string()) << data.dump();
     EXPECT_TRUE(data["attack_prediction"]["confidence"].is_number()) << data.dump();
-    EXPECT_TRUE(data["self_healing_action"]["action_type"].is_string()) << data.dump();
   }
+  // Decisions come later, as `action` messages (a single flow is below the default thresholds).
+  EXPECT_TRUE(data["self_healing_action"].is_null()) << data.dump();
   auto stored = s.Get("/api/v1/predictions/" + std::to_string(data["traffic_data_id"].get<int64_t>()));
   EXPECT_EQ(stored.status, 200) << stored.body.substr(0, 200);
   auto bad_type = s.Post(t + "/send-single?model_type=nonsense", nullptr);

@@ -58,13 +58,23 @@ class PredictionRoutesTest : public ::testing::Test {
       const bool attack = i == 0;
       f.threat = {attack ? 0.9 : 0.1, attack, 0.5, "det"};
       f.attack = storage::NewAttackPrediction{attack ? 2 : 0, attack ? "DDoS" : "BENIGN", 0.8, "cls"};
-      f.action = storage::NewAction{attack ? "block_ip" : "log_only", "why", std::nullopt, "logged", {}, {}};
       b.flows.push_back(f);
     }
     std::vector<storage::StoredFlowIds> ids;
     ASSERT_TRUE(db_->Traffic().CreateUploadBatch({"batch-1", "f.csv", std::nullopt, clock_.Now()}).ok());
     ASSERT_TRUE(db_->Traffic().InsertScoredFlows(b, &ids).ok());
     first_id_ = ids[0].traffic_data_id;
+    // One decision per flow's attack prediction, as the self-healing Healer records them.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      storage::NewDecision d;
+      d.attack_prediction_id = ids[i].attack_prediction_id;
+      d.target = "203.0.113." + std::to_string(i + 1);
+      d.action_type = i == 0 ? "block_ip" : "log_only";
+      d.action_description = "why";
+      d.origin = "automatic";
+      d.mode = "enforce";
+      ASSERT_TRUE(db_->Decisions().InsertDecision(d).ok());
+    }
   }
 
   config::Options options_;

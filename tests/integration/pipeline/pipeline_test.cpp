@@ -12,7 +12,6 @@
 #include <set>
 #include <thread>
 
-#include "pipeline/policy.h"
 #include "sim/flow_generator.h"
 #include "sim/traffic_profile.h"
 #include "storage/database.h"
@@ -51,16 +50,12 @@ class Recorder final : public PipelineObserver {
       versions.insert(f.threat.model_version + "|" + (f.attack ? f.attack->model_version : f.threat.model_version));
       if (f.threat.is_attack) ++attacks;
       if (f.attack) ++classified;
-      if (f.action) ++actions;
-      if (f.attack && f.attack->attack_type_name == "BENIGN") {
-        EXPECT_FALSE(f.action.has_value());
-      }
     }
   }
   std::mutex mu;
   std::vector<int64_t> traffic_ids;
   std::set<std::string> versions;
-  size_t attacks = 0, classified = 0, actions = 0;
+  size_t attacks = 0, classified = 0;
 };
 
 class PipelineTest : public ::testing::Test {
@@ -92,14 +87,13 @@ class PipelineTest : public ::testing::Test {
   metrics::Registry registry_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<sim::FlowGenerator> generator_;
-  LogOnlyPolicy policy_;
 };
 
 TEST_F(PipelineTest, ScoresChainsStoresAndNotifies) {
   SwappableModels models;
   models.Set(std::make_shared<ml::ModelSet>(
       ml::ModelSet{Load("threat_detector.json.gz", "d1"), Load("attack_classifier.json.gz", "c1")}));
-  Pipeline pipeline({.queue_capacity = 4, .workers = 1}, models, policy_, db_->Traffic(), Clock::System(), registry_);
+  Pipeline pipeline({.queue_capacity = 4, .workers = 1}, models, db_->Traffic(), Clock::System(), registry_);
   Recorder recorder;
   pipeline.AddObserver(&recorder);
 
@@ -116,13 +110,12 @@ TEST_F(PipelineTest, ScoresChainsStoresAndNotifies) {
   std::lock_guard lock(recorder.mu);
   EXPECT_EQ(recorder.traffic_ids.size(), 1000u);
   EXPECT_EQ(recorder.classified, recorder.attacks);
-  EXPECT_GT(recorder.actions, 0u);
   EXPECT_EQ(pipeline.Snapshot().flows_total, 1000u);
 }
 
 TEST_F(PipelineTest, WithoutDetectorBatchesFailWithAClearError) {
   SwappableModels models;  // nothing active
-  Pipeline pipeline({}, models, policy_, db_->Traffic(), Clock::System(), registry_);
+  Pipeline pipeline({}, models, db_->Traffic(), Clock::System(), registry_);
   std::promise<BatchResult> result;
   ASSERT_TRUE(pipeline.Submit(MakeBatch(10, [&](const BatchResult& r) { result.set_value(r); })).ok());
   const BatchResult r = result.get_future().get();
@@ -142,7 +135,7 @@ TEST_F(PipelineTest, ModelSwapsUnderLoadScoreEveryFlowOnceWithOneModelSet) {
   const auto c2 = Load("attack_classifier.json.gz", "B");
   SwappableModels models;
   models.Set(std::make_shared<ml::ModelSet>(ml::ModelSet{d1, c1}));
-  Pipeline pipeline({.queue_capacity = 4, .workers = 2}, models, policy_, db_->Traffic(), Clock::System(), registry_);
+  Pipeline pipeline({.queue_capacity = 4, .workers = 2}, models, db_->Traffic(), Clock::System(), registry_);
   Recorder recorder;
   pipeline.AddObserver(&recorder);
 
@@ -177,7 +170,7 @@ TEST_F(PipelineTest, ModelSwapsUnderLoadScoreEveryFlowOnceWithOneModelSet) {
 
 TEST_F(PipelineTest, SubmitAfterStopIsRefused) {
   SwappableModels models;
-  Pipeline pipeline({}, models, policy_, db_->Traffic(), Clock::System(), registry_);
+  Pipeline pipeline({}, models, db_->Traffic(), Clock::System(), registry_);
   pipeline.Stop();
   EXPECT_EQ(pipeline.Submit(MakeBatch(1)).code(), ErrorCode::kUnavailable);
 }

@@ -98,16 +98,10 @@ class RealtimeTest : public ::testing::Test {
       f.ids.dst_ip = "192.168.1.1";
       f.created_at = Clock::System().Now();
       f.threat = {attacks ? 0.97 : 0.02, attacks, 0.5, "detector-v1"};
-      storage::StoredFlowIds s{id, id, 0, 0, false};
+      storage::StoredFlowIds s{id, id, 0, false};
       if (attacks) {
         f.attack = storage::NewAttackPrediction{3, "DDoS", 0.9, "classifier-v1"};
-        storage::NewAction a;
-        a.action_type = "block_ip";
-        a.action_description = "Block 10.0.0.x";
-        a.action_params_json = R"({"source_ip":")" + f.ids.src_ip + R"(","mode":"log_only"})";
-        f.action = a;
         s.attack_prediction_id = id;
-        s.action_id = id;
       }
       batch.flows.push_back(std::move(f));
       ids.push_back(s);

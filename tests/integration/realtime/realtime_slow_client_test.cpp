@@ -101,6 +101,7 @@ TEST_F(RealtimeTest, HundredClientsOneNeverReadingIsDisconnectedOthersGetEveryth
 
   // The slow client sees its buffered backlog, then the close.
   EXPECT_TRUE(slow.WaitForClose(std::chrono::seconds(30)).ok());
+  EXPECT_EQ(slow.close_code(), 1013);  // try again later
 
   // Reconnecting works and gets new predictions.
   WsClient again;

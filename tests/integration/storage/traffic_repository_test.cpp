@@ -1,5 +1,6 @@
 // TrafficRepository against both backends: the pipeline's batch insert, the
-// prediction queries, upload batches and retention.
+// prediction queries (with the decisions the healing component writes through
+// DecisionRepository), upload batches and retention.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -30,8 +31,8 @@ class TrafficTest : public StorageTest {
 
   TrafficRepository& traffic() { return db_->Traffic(); }
 
-  // A flow; attack_type empty = no attack prediction; action empty = none.
-  NewScoredFlow Flow(bool is_attack, const std::string& attack_type = "", const std::string& action = "") {
+  // A flow; attack_type empty = no attack prediction.
+  NewScoredFlow Flow(bool is_attack, const std::string& attack_type = "") {
     NewScoredFlow f;
     for (size_t i = 0; i < f.features.size(); ++i) f.features[i] = static_cast<float>(i) + 0.5f;
     f.features[3] = std::numeric_limits<float>::quiet_NaN();
@@ -44,7 +45,6 @@ class TrafficTest : public StorageTest {
     f.created_at = NextTime();
     f.threat = {is_attack ? 0.9 : 0.1, is_attack, 0.5, "det-1"};
     if (!attack_type.empty()) f.attack = NewAttackPrediction{3, attack_type, 0.75, "cls-1"};
-    if (!action.empty()) f.action = NewAction{action, "because", R"({"ip": "10.0.0.1"})", "logged", {}, {}};
     return f;
   }
 
@@ -71,17 +71,39 @@ class TrafficTest : public StorageTest {
     return rows.ok() ? static_cast<int64_t>(rows->size()) : -1;
   }
 
+  // A decision about 10.0.0.1 triggered by `attack_prediction_id` (0: none).
+  Decision Decide(int64_t attack_prediction_id, const std::string& action_type, const std::string& status = "applied",
+                  std::optional<WallTime> expires_at = {}) {
+    NewDecision d;
+    if (attack_prediction_id != 0) d.attack_prediction_id = attack_prediction_id;
+    d.target = "10.0.0.1";
+    d.action_type = action_type;
+    d.action_description = "because";
+    d.action_params_json = R"({"ip": "10.0.0.1"})";
+    d.origin = "automatic";
+    d.mode = "enforce";
+    d.status = status;
+    d.expires_at = expires_at;
+    auto r = db_->Decisions().InsertDecision(d);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Decision{};
+  }
+
   std::unique_ptr<Database> db_;
 };
 
 TEST_P(TrafficTest, InsertThenReadBackACompletePrediction) {
-  auto ids = Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false)}));
+  auto ids = Insert(Batch({Flow(true, "DDoS"), Flow(false)}));
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_GT(ids[0].traffic_data_id, 0);
   EXPECT_GT(ids[0].attack_prediction_id, 0);
-  EXPECT_GT(ids[0].action_id, 0);
   EXPECT_EQ(ids[1].attack_prediction_id, 0);
   EXPECT_FALSE(ids[0].duplicate);
+  // Decisions come after the flows; the flow shows the newest of its prediction.
+  Decide(ids[0].attack_prediction_id, "alert_admin");
+  clock_.Advance(std::chrono::seconds(1));
+  const WallTime expiry = clock_.Now() + std::chrono::minutes(10);
+  const Decision newest = Decide(ids[0].attack_prediction_id, "block_ip", "applied", expiry);
 
   auto got = traffic().GetPrediction(ids[0].traffic_data_id);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -105,8 +127,18 @@ TEST_P(TrafficTest, InsertThenReadBackACompletePrediction) {
   EXPECT_EQ(p.attack_prediction->attack_type_name, "DDoS");
   EXPECT_EQ(p.attack_prediction->confidence, std::optional<double>(0.75));
   ASSERT_TRUE(p.self_healing_action.has_value());
+  EXPECT_EQ(p.self_healing_action->id, newest.id);
   EXPECT_EQ(p.self_healing_action->action_type, "block_ip");
   EXPECT_EQ(p.self_healing_action->attack_prediction_id, std::optional<int64_t>(ids[0].attack_prediction_id));
+  EXPECT_EQ(p.self_healing_action->status, "applied");
+  EXPECT_EQ(p.self_healing_action->target, "10.0.0.1");
+  EXPECT_EQ(p.self_healing_action->origin, "automatic");
+  EXPECT_EQ(p.self_healing_action->mode, "enforce");
+  EXPECT_EQ(p.self_healing_action->expires_at, std::optional<WallTime>(expiry));
+  EXPECT_EQ(p.self_healing_action->created_at, newest.created_at);
+  auto other = traffic().GetPrediction(ids[1].traffic_data_id);
+  ASSERT_TRUE(other.ok() && other->has_value());
+  EXPECT_FALSE((*other)->self_healing_action.has_value());
   EXPECT_EQ(p.traffic_data.created_at, p.threat_prediction->created_at);
 
   auto none = traffic().GetPrediction(ids[1].traffic_data_id + 1000);
@@ -150,8 +182,10 @@ TEST_P(TrafficTest, KafkaDuplicatesAreSkippedAndReported) {
 }
 
 TEST_P(TrafficTest, AFailingBatchStoresNothing) {
-  auto bad = Flow(true, "DDoS", "block_ip");
-  bad.action->action_params_json = "{not json";
+  // A last row each backend rejects: SQLite binds a NaN score as NULL (NOT
+  // NULL column); PostgreSQL limits attack_type_name to 100 characters.
+  auto bad = Flow(true, std::string(200, 'x'));
+  bad.threat.prediction_score = std::numeric_limits<double>::quiet_NaN();
   std::vector<StoredFlowIds> ids;
   const Status s = traffic().InsertScoredFlows(Batch({Flow(false), Flow(true, "DDoS"), bad}), &ids);
   EXPECT_FALSE(s.ok());
@@ -162,9 +196,10 @@ TEST_P(TrafficTest, AFailingBatchStoresNothing) {
 
 TEST_P(TrafficTest, FiltersApplyBeforeLimit) {
   std::vector<NewScoredFlow> flows;
-  for (int i = 0; i < 5; ++i) flows.push_back(Flow(true, "PortScan", "alert_admin"));  // oldest
-  for (int i = 0; i < 40; ++i) flows.push_back(Flow(false, "BENIGN", "log_only"));
-  Insert(Batch(flows));
+  for (int i = 0; i < 5; ++i) flows.push_back(Flow(true, "PortScan"));  // oldest
+  for (int i = 0; i < 40; ++i) flows.push_back(Flow(false, "BENIGN"));
+  const auto ids = Insert(Batch(flows));
+  for (size_t i = 0; i < ids.size(); ++i) Decide(ids[i].attack_prediction_id, i < 5 ? "alert_admin" : "log_only");
 
   PredictionFilter f;
   f.limit = 5;
@@ -215,8 +250,10 @@ TEST_P(TrafficTest, FiltersApplyBeforeLimit) {
 }
 
 TEST_P(TrafficTest, StatsAndDistributionsExcludeBenign) {
-  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(true, "DDoS", "block_ip"), Flow(true, "PortScan", "alert_admin"),
-                Flow(false, "BENIGN", "log_only"), Flow(false)}));
+  const auto ids = Insert(Batch({Flow(true, "DDoS"), Flow(true, "DDoS"), Flow(true, "PortScan"), Flow(false, "BENIGN"),
+                                 Flow(false)}));
+  const char* actions_of[] = {"block_ip", "block_ip", "alert_admin", "log_only"};
+  for (size_t i = 0; i < 4; ++i) Decide(ids[i].attack_prediction_id, actions_of[i]);
   auto dist = traffic().AttackDistribution({});
   ASSERT_TRUE(dist.ok()) << dist.status().ToString();
   ASSERT_EQ(dist->counts.size(), 2u);
@@ -226,6 +263,8 @@ TEST_P(TrafficTest, StatsAndDistributionsExcludeBenign) {
   auto actions = traffic().ActionDistribution({});
   ASSERT_TRUE(actions.ok());
   EXPECT_EQ(actions->total, 4);
+  ASSERT_EQ(actions->counts.size(), 3u);
+  EXPECT_EQ(actions->counts[0], (std::pair<std::string, int64_t>("block_ip", 2)));
 
   auto st = traffic().Stats({});
   ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -241,7 +280,8 @@ TEST_P(TrafficTest, UploadBatchLifecycleAndCompensation) {
   const WallTime t0 = NextTime();
   ASSERT_TRUE(traffic().CreateUploadBatch({"b-1", "flows.csv", "admin", t0}).ok());
   EXPECT_EQ(traffic().CreateUploadBatch({"b-1", "flows.csv", "admin", t0}).code(), ErrorCode::kConflict);
-  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false)}, "b-1"));
+  const auto b1 = Insert(Batch({Flow(true, "DDoS"), Flow(false)}, "b-1"));
+  const Decision decision = Decide(b1[0].attack_prediction_id, "block_ip");
   Insert(Batch({Flow(false)}));
 
   PredictionFilter f;
@@ -282,20 +322,33 @@ TEST_P(TrafficTest, UploadBatchLifecycleAndCompensation) {
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 2);
   EXPECT_EQ(CountAll(), 1);
-  EXPECT_EQ(traffic().ActionDistribution({})->total, 0);  // cascaded
+  // The decision outlives its flow (ON DELETE SET NULL): a block in force
+  // must not vanish with the traffic that triggered it.
+  EXPECT_EQ(traffic().ActionDistribution({})->total, 1);
+  auto kept = db_->Decisions().GetDecision(decision.id);
+  ASSERT_TRUE(kept.ok() && kept->has_value()) << kept.status().ToString();
+  EXPECT_EQ((*kept)->attack_prediction_id, std::nullopt);
+  EXPECT_EQ((*kept)->status, "applied");
 }
 
 TEST_P(TrafficTest, RetentionDeletesOnlyOldRows) {
-  Insert(Batch({Flow(true, "DDoS", "block_ip"), Flow(false), Flow(false)}));
+  const auto old_ids = Insert(Batch({Flow(true, "DDoS"), Flow(false), Flow(false)}));
+  const Decision finished = Decide(old_ids[0].attack_prediction_id, "block_ip", "failed");
+  const Decision in_force = Decide(old_ids[0].attack_prediction_id, "block_ip", "applied");
   clock_.Advance(std::chrono::hours(24 * 10));
-  Insert(Batch({Flow(false), Flow(true, "DDoS", "block_ip")}));
+  const auto new_ids = Insert(Batch({Flow(false), Flow(true, "DDoS")}));
+  Decide(new_ids[1].attack_prediction_id, "block_ip", "revoked");
   RetentionWorker worker(traffic(), RetentionOptions{5, std::chrono::hours(1), 2}, clock_);
   auto n = worker.RunOnce();
   ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 3);
+  EXPECT_EQ(*n, 4);  // 3 flows + 1 finished decision
   EXPECT_EQ(CountAll(), 2);
-  EXPECT_EQ(traffic().ActionDistribution({})->total, 1);
-  EXPECT_EQ(worker.stats().rows_deleted.load(), 3u);
+  EXPECT_EQ(traffic().ActionDistribution({})->total, 2);  // the old one in force, the new one
+  EXPECT_FALSE(db_->Decisions().GetDecision(finished.id)->has_value());
+  auto kept = db_->Decisions().GetDecision(in_force.id);
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->attack_prediction_id, std::nullopt);
+  EXPECT_EQ(worker.stats().rows_deleted.load(), 4u);
   EXPECT_EQ(worker.HealthCheck()["status"], "ok");
 
   RetentionWorker disabled(traffic(), RetentionOptions{0, std::chrono::hours(1), 2}, clock_);
@@ -325,7 +378,7 @@ TEST_P(TrafficTest, InsertThroughput) {
     std::vector<NewScoredFlow> flows;
     flows.reserve(kBatchSize);
     for (int i = 0; i < kBatchSize; ++i)
-      flows.push_back(i % 4 == 0 ? Flow(true, "DDoS", "block_ip") : Flow(false, "BENIGN"));
+      flows.push_back(i % 4 == 0 ? Flow(true, "DDoS") : Flow(false, "BENIGN"));
     batches.push_back(Batch(std::move(flows)));
   }
   const auto start = std::chrono::steady_clock::now();

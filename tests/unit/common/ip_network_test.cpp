@@ -110,3 +110,26 @@ TEST(IpNetworkTest, CanonicalTextRoundTrips) {
 
 }  // namespace
 }  // namespace threatd
+
+namespace threatd {
+namespace {
+
+TEST(IpNetworkSupernet, ClearsHostBitsAndNeverNarrows) {
+  EXPECT_EQ(IpNetwork::Parse("2001:db8:1:2:3:4:5:6")->Supernet(64).ToString(), "2001:db8:1:2::/64");
+  EXPECT_EQ(IpNetwork::Parse("192.0.2.77")->Supernet(24).ToString(), "192.0.2.0/24");
+  EXPECT_EQ(IpNetwork::Parse("192.0.2.0/24")->Supernet(28).ToString(), "192.0.2.0/24");
+  EXPECT_EQ(IpNetwork::Parse("192.0.2.77")->Supernet(0).ToString(), "0.0.0.0/0");
+}
+
+TEST(IpNetworkOverlaps, EitherContainsTheOther) {
+  const auto net = *IpNetwork::Parse("10.1.0.0/16");
+  EXPECT_TRUE(net.Overlaps(*IpNetwork::Parse("10.1.2.3")));
+  EXPECT_TRUE(IpNetwork::Parse("10.1.2.3")->Overlaps(net));
+  EXPECT_TRUE(IpNetwork::Parse("10.0.0.0/8")->Overlaps(net));
+  EXPECT_FALSE(net.Overlaps(*IpNetwork::Parse("10.2.0.0/16")));
+  EXPECT_FALSE(net.Overlaps(*IpNetwork::Parse("::ffff:a02:0/112")));  // 10.2.0.0/16, mapped
+  EXPECT_FALSE(IpNetwork::Parse("::/0")->Overlaps(net));                // families never overlap
+}
+
+}  // namespace
+}  // namespace threatd
