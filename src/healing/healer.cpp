@@ -155,6 +155,8 @@ void Healer::Impl::Fail(const std::string& what, const Status& s) {
 }
 
 void Healer::Impl::Emit(const storage::Decision& d, std::string_view event) {
+  spdlog::info("self-healing: decision {} {}: {} {} ({}, {}): {}", d.id, event, d.action_type,
+               d.target.empty() ? "(no address)" : d.target, d.mode, d.origin, d.action_description);
   if (!publish) return;
   try {
     json data = DecisionToJson(d, clock.Now());

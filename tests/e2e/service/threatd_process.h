@@ -58,6 +58,7 @@ class ThreatdProcess {
 
   static std::string BinaryPath();
   static std::string SourceDir();
+  pid_t pid() const { return pid_; }
 
  private:
   std::vector<std::string> Environment() const;
