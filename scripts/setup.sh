@@ -18,8 +18,9 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # Test-time servers and tools.
-  postgresql wrk iproute2 nftables
+  # Test-time servers and tools. Java and Maven run the test Kafka broker,
+  # whose jars scripts/kafka-test-server.sh fetches from Maven Central.
+  postgresql wrk iproute2 nftables openjdk-17-jre-headless maven
 )
 
 missing=()
