@@ -132,6 +132,10 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   if (!read_only) {
     // journal_mode=WAL is persistent in the file; in-memory databases ignore it.
     THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"));
+    // The one writer inserts batches into several B-trees: a 64 MB page cache
+    // (default 2 MB) keeps their hot interior pages, and checkpointing every
+    // 16 MB of WAL (default 4 MB) copies each page back less often.
+    THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096"));
   }
   return conn;
 }
