@@ -383,6 +383,9 @@ const http::Router& Service::router() const { return parts_->router; }
 void Service::Stop() {
   if (!parts_ || parts_->stopped) return;
   parts_->stopped = true;
+  // The hub first: it lets go of its WebSocket sessions while the server that
+  // owns their sockets still exists.
+  parts_->hub->Stop();
   parts_->server->Stop();
   if (parts_->model_loader.joinable()) parts_->model_loader.join();
   // Sources first, then the pipeline drains what they queued, then the rest.
@@ -390,7 +393,6 @@ void Service::Stop() {
   parts_->uploads->Stop();
   parts_->pipeline->Stop();
   parts_->healer->Stop();  // after the pipeline: its last detections are decided
-  parts_->hub->Stop();
   parts_->retention->Stop();
   parts_->whitelist->Stop();
   parts_->sources->Stop();

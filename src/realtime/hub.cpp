@@ -106,6 +106,15 @@ void RealtimeHub::Stop() {
   impl_->ctl_cv.notify_all();
   impl_->fanout_thread.join();
   impl_->control_thread.join();
+  // Let go of every session now: a session must not outlive the server that
+  // owns its socket and io_context (the app stops the hub before the server).
+  std::unordered_map<uint64_t, std::shared_ptr<Client>> dropped;
+  {
+    std::lock_guard l(impl_->clients_mu);
+    dropped.swap(impl_->clients);
+    impl_->recipients = std::make_shared<ClientList>();
+    impl_->authenticated.store(0);
+  }
 }
 
 void RealtimeHub::OnStored(const storage::ScoredFlowBatch& batch, const std::vector<storage::StoredFlowIds>& ids) {
@@ -152,6 +161,10 @@ nlohmann::json RealtimeHub::HealthCheck() const {
 }
 
 void RealtimeHub::OnOpen(const std::shared_ptr<http::WebSocketSession>& session) {
+  if (!impl_->running.load()) {  // stopping: keep no session (see Stop)
+    session->Close(http::WebSocketSession::kTryAgainLater, "shutting down");
+    return;
+  }
   auto client =
       std::make_shared<Client>(session, impl_->clock.Monotonic(), impl_->options.max_predictions_per_second);
   {

@@ -49,8 +49,9 @@ class RealtimeTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (server_) server_->Stop();
+    // As the service does: the hub lets go of its sessions before the server goes.
     if (hub_) hub_->Stop();
+    if (server_) server_->Stop();
   }
 
   void StartHub(HubOptions options = TestHubOptions(), http::ServerOptions server_options = TestServerOptions()) {

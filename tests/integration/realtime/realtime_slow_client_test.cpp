@@ -47,7 +47,10 @@ TEST_F(RealtimeTest, HundredClientsOneNeverReadingIsDisconnectedOthersGetEveryth
     ConnectAuthenticated(r->ws);
     readers.push_back(std::move(r));
   }
-  ASSERT_EQ(hub_->Connections(), kClients);
+  // On a slow machine connecting 99 clients can take longer than max_lag:
+  // the never-reading client may already be gone, which is what the hub must do.
+  ASSERT_TRUE(Eventually([&] { return hub_->Connections() + Disconnected("slow") == kClients; }))
+      << hub_->Connections() << " connected, " << Disconnected("slow") << " disconnected as slow";
 
   std::atomic<int64_t> target{INT64_MAX};
   for (auto& r : readers) {
