@@ -239,6 +239,9 @@ Result<KafkaTestProducer> KafkaTestProducer::Create(const std::string& bootstrap
   std::map<std::string, std::string> all = {{"bootstrap.servers", bootstrap},
                                             {"client.id", "threatd-test-producer"},
                                             {"acks", "all"},
+                                            // Retries (e.g. of the first request, while a new topic's
+                                            // leaders settle) must not reorder a partition.
+                                            {"enable.idempotence", "true"},
                                             {"linger.ms", "5"},
                                             {"message.timeout.ms", "30000"}};
   for (const auto& [name, value] : config) all[name] = value;
