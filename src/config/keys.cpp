@@ -181,6 +181,64 @@ std::vector<KeySpec> BuildKeys() {
   keys.push_back(Str("kafka.external_group_id", {"THREATD_KAFKA_EXTERNAL_GROUP_ID", "KAFKA_EXTERNAL_CONSUMER_GROUP"},
                      "consumer group of the external topic",
                      [](Options& o) -> std::string& { return o.kafka.external_group_id; }));
+  keys.push_back(Str("kafka.topic_actions", {"THREATD_KAFKA_TOPIC_ACTIONS", "KAFKA_TOPIC_SELF_HEALING_ACTIONS"},
+                     "topic receiving every self-healing decision (empty = not published)",
+                     [](Options& o) -> std::string& { return o.kafka.topic_actions; }));
+  {
+    auto k = Str("kafka.auto_offset_reset", {"THREATD_KAFKA_AUTO_OFFSET_RESET", "KAFKA_AUTO_OFFSET_RESET"},
+                 "where a new consumer group starts reading", [](Options& o) -> std::string& { return o.kafka.auto_offset_reset; });
+    k.accepted = "earliest or latest";
+    k.set = [accepted = k.accepted](Options& o, std::string_view v) {
+      if (v != "earliest" && v != "latest") return BadValue("kafka.auto_offset_reset", v, accepted);
+      o.kafka.auto_offset_reset = std::string(v);
+      return Status::Ok();
+    };
+    keys.push_back(std::move(k));
+  }
+  keys.push_back(Int("kafka.batch_max_messages", {"THREATD_KAFKA_BATCH_MAX_MESSAGES"},
+                     "messages consumed into one pipeline batch", 1, 1 << 20,
+                     [](Options& o) -> int& { return o.kafka.batch_max_messages; }));
+  keys.push_back(Duration("kafka.batch_wait", {"THREATD_KAFKA_BATCH_WAIT"}, "longest wait to fill a consumer batch",
+                     [](Options& o) -> Seconds& { return o.kafka.batch_wait; }));
+  keys.push_back(Int("kafka.producer_queue", {"THREATD_KAFKA_PRODUCER_QUEUE"},
+                     "messages buffered per producer; beyond it messages are dropped and counted", 1, 10'000'000,
+                     [](Options& o) -> int& { return o.kafka.producer_queue; }));
+  keys.push_back(Str("kafka.security_protocol", {"THREATD_KAFKA_SECURITY_PROTOCOL", "KAFKA_SECURITY_PROTOCOL"},
+                     "plaintext, ssl, sasl_plaintext or sasl_ssl (empty = plaintext)",
+                     [](Options& o) -> std::string& { return o.kafka.security_protocol; }));
+  keys.push_back(Str("kafka.sasl_mechanism", {"THREATD_KAFKA_SASL_MECHANISM", "KAFKA_SASL_MECHANISM"},
+                     "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", [](Options& o) -> std::string& { return o.kafka.sasl_mechanism; }));
+  keys.push_back(Str("kafka.sasl_username", {"THREATD_KAFKA_SASL_USERNAME", "KAFKA_SASL_USERNAME"}, "SASL user name",
+                     [](Options& o) -> std::string& { return o.kafka.sasl_username; }));
+  keys.push_back(Str("kafka.sasl_password", {"THREATD_KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD"}, "SASL password",
+                     [](Options& o) -> std::string& { return o.kafka.sasl_password; }, /*secret=*/true));
+  keys.push_back(Str("kafka.ssl_ca_location", {"THREATD_KAFKA_SSL_CA_LOCATION", "KAFKA_SSL_CA_LOCATION"},
+                     "CA certificate file used to verify the brokers (empty = system CAs)",
+                     [](Options& o) -> std::string& { return o.kafka.ssl_ca_location; }));
+  keys.push_back(Str("kafka.external_bootstrap_servers",
+                     {"THREATD_KAFKA_EXTERNAL_BOOTSTRAP_SERVERS", "KAFKA_EXTERNAL_BOOTSTRAP_SERVERS"},
+                     "brokers of the external providers' topic (empty = kafka.bootstrap_servers)",
+                     [](Options& o) -> std::string& { return o.kafka.external_bootstrap_servers; }));
+  keys.push_back(Str("kafka.external_security_protocol",
+                     {"THREATD_KAFKA_EXTERNAL_SECURITY_PROTOCOL", "KAFKA_EXTERNAL_SECURITY_PROTOCOL"},
+                     "security.protocol of the external cluster",
+                     [](Options& o) -> std::string& { return o.kafka.external_security_protocol; }));
+  keys.push_back(Str("kafka.external_sasl_mechanism", {"THREATD_KAFKA_EXTERNAL_SASL_MECHANISM", "KAFKA_EXTERNAL_SASL_MECHANISM"},
+                     "SASL mechanism of the external cluster",
+                     [](Options& o) -> std::string& { return o.kafka.external_sasl_mechanism; }));
+  keys.push_back(Str("kafka.external_sasl_username", {"THREATD_KAFKA_EXTERNAL_SASL_USERNAME", "KAFKA_EXTERNAL_SASL_USERNAME"},
+                     "SASL user name on the external cluster",
+                     [](Options& o) -> std::string& { return o.kafka.external_sasl_username; }));
+  keys.push_back(Str("kafka.external_sasl_password", {"THREATD_KAFKA_EXTERNAL_SASL_PASSWORD", "KAFKA_EXTERNAL_SASL_PASSWORD"},
+                     "SASL password on the external cluster",
+                     [](Options& o) -> std::string& { return o.kafka.external_sasl_password; }, /*secret=*/true));
+  keys.push_back(Str("kafka.external_ssl_ca_location",
+                     {"THREATD_KAFKA_EXTERNAL_SSL_CA_LOCATION", "KAFKA_EXTERNAL_SSL_CA_LOCATION"},
+                     "CA certificate file of the external cluster",
+                     [](Options& o) -> std::string& { return o.kafka.external_ssl_ca_location; }));
+  keys.push_back(Str("kafka.agent_group_id", {"THREATD_KAFKA_AGENT_GROUP_ID"},
+                     "consumer group of `threatd agent` (empty = threatd-agent-<hostname>)",
+                     [](Options& o) -> std::string& { return o.kafka.agent_group_id; }));
   keys.push_back(Bool("auth.bootstrap_admin_key", {"THREATD_AUTH_BOOTSTRAP_ADMIN_KEY"},
                       "on first start with no API keys, create an admin key and print it once",
                       [](Options& o) -> bool& { return o.auth.bootstrap_admin_key; }));

@@ -47,8 +47,28 @@ struct KafkaSection {
   std::string topic_realtime = "network-traffic";
   std::string topic_external = "external-traffic";
   std::string topic_predictions = "predictions";
+  std::string topic_actions = "self-healing-actions";  // self-healing decisions ("" = not published)
   std::string group_id = "threat-detection-consumer";
   std::string external_group_id = "external-data-consumer";
+  std::string auto_offset_reset = "earliest";  // where a new consumer group starts: earliest | latest
+  int batch_max_messages = 5000;               // messages per pipeline batch from a topic
+  Seconds batch_wait{50};                      // longest wait to fill a batch
+  int producer_queue = 100'000;                // messages buffered per producer before they are dropped (counted)
+  // Security of the internal cluster (librdkafka names: security.protocol, sasl.*, ssl.ca.location).
+  std::string security_protocol;  // "" = plaintext
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string ssl_ca_location;
+  // External providers' cluster: "" = same as the internal one (and its security settings).
+  std::string external_bootstrap_servers;
+  std::string external_security_protocol;
+  std::string external_sasl_mechanism;
+  std::string external_sasl_username;
+  std::string external_sasl_password;
+  std::string external_ssl_ca_location;
+  // `threatd agent`: consumer group of this agent ("" = threatd-agent-<hostname>, so every agent sees every decision).
+  std::string agent_group_id;
 };
 
 struct PipelineSection {
