@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -48,6 +49,7 @@ struct Service::Parts {
   std::unique_ptr<ingest::TestStream> test_stream;
   std::unique_ptr<ingest::UploadService> uploads;
   std::unique_ptr<storage::RetentionWorker> retention;
+  std::unique_ptr<storage::ChangeFeed> change_feed;  // null on SQLite
   api::HealthRegistry health;
   std::unique_ptr<api::ApiContext> ctx;
   http::Router router;
@@ -285,11 +287,33 @@ Result<std::unique_ptr<Service>> Service::Create(const config::Options& options,
                                              [keys](std::string_view token) { return keys->Authenticate(token); });
   auto* hub = p->hub.get();
   p->ctx->websocket_connections = [hub] { return hub->Connections(); };
+  p->change_feed = p->db->OpenChangeFeed();
   RegisterHealthChecks(*p);
   return std::unique_ptr<Service>(new Service(std::move(p)));
 }
 
 namespace {
+
+// Other instances sharing the database change the whitelist, sources, policy,
+// decisions and models; the change feed says which, and the caches reload.
+// Runs on the feed's thread.
+void OnSharedStateChanged(Service::Parts& p, const std::set<std::string>& tables) {
+  auto changed = [&](const char* table) { return tables.count(storage::kAllTables) || tables.count(table); };
+  auto log = [](std::string_view what, const Status& s) {
+    if (!s.ok()) spdlog::warn("reloading {} after a change by another instance: {}", what, s.ToString());
+  };
+  if (changed("ip_whitelist")) {
+    log("the whitelist", p.whitelist->Refresh());
+    if (auto n = p.healer->ApplyWhitelist(); !n.ok()) log("whitelisted decisions", n.status());
+  }
+  if (changed("data_source_config")) log("the data sources", p.sources->Refresh());
+  if (changed("healing_settings")) log("the self-healing settings", p.healer->ReloadSettings());
+  if (changed("self_healing_actions")) {
+    if (auto n = p.healer->SyncDecisions(); !n.ok()) log("the self-healing decisions", n.status());
+  }
+  // While the first load runs, it reads the active rows itself.
+  if (changed("ml_models") && !p.models_loading.load()) log("the models", p.models->Reload());
+}
 
 void RegisterHealthChecks(Service::Parts& p) {
   auto* db = p.db.get();
@@ -350,6 +374,7 @@ void RegisterHealthChecks(Service::Parts& p) {
   p.health.Add("self_healing", [healer] { return healer->HealthCheck(); });
   auto* stream = p.test_stream.get();
   p.health.Add("test_stream", [stream] { return stream->HealthCheck(); });
+  if (auto* feed = p.change_feed.get()) p.health.Add("change_feed", [feed] { return feed->HealthCheck(); });
 }
 
 }  // namespace
@@ -360,6 +385,9 @@ Service::~Service() { Stop(); }
 
 Status Service::Start() {
   THREATD_RETURN_IF_ERROR(parts_->server->Start());
+  if (parts_->change_feed)
+    parts_->change_feed->Start(
+        [p = parts_.get()](const std::set<std::string>& tables) { OnSharedStateChanged(*p, tables); });
   parts_->model_loader = std::thread([p = parts_.get()] {
     if (Status s = p->models->Start(); !s.ok()) spdlog::error("loading the models failed: {}", s.ToString());
     p->models_loading = false;
@@ -385,6 +413,7 @@ void Service::Stop() {
   parts_->stopped = true;
   // The hub first: it lets go of its WebSocket sessions while the server that
   // owns their sockets still exists.
+  if (parts_->change_feed) parts_->change_feed->Stop();
   parts_->hub->Stop();
   parts_->server->Stop();
   if (parts_->model_loader.joinable()) parts_->model_loader.join();

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "flow/labels.h"
@@ -98,6 +99,8 @@ struct Healer::Impl {
               const std::optional<std::string>& actor);
   Result<size_t> LiftWhitelisted();
   Status ReconcileAll(Clock::WallTime now);
+  Status LoadSettings();
+  void SetPolicyLocked(PolicyConfig policy);
   void Emit(const storage::Decision& d, std::string_view event);
   void Fail(const std::string& what, const Status& s);
   std::string ModeText(const Rule* rule) const {
@@ -444,6 +447,26 @@ Result<size_t> Healer::Impl::LiftWhitelisted() {
   return n;
 }
 
+// The stored policy and mode, if any (else the options' initial ones stay).
+Status Healer::Impl::LoadSettings() {
+  auto settings = decisions.GetHealingSettings();
+  if (!settings.ok()) return settings.status();
+  if (!*settings) return Status::Ok();
+  auto policy = ParsePolicy(json::parse((*settings)->policy_json, nullptr, false));
+  if (!policy.ok())
+    return Status::Internal("the stored self-healing policy is invalid: " + policy.status().message(),
+                            "fix it with PUT /api/v1/policy");
+  SetPolicyLocked(std::move(*policy));
+  mode = ParseMode((*settings)->mode).value_or(Mode::kEnforce);
+  return Status::Ok();
+}
+
+void Healer::Impl::SetPolicyLocked(PolicyConfig policy) {
+  engine = PolicyEngine(std::move(policy));
+  protected_nets = ProtectedNetworks(engine.config().protected_networks, options.protect_host_addresses);
+  breaker.set_limit(engine.config().max_blocks_per_minute);
+}
+
 Status Healer::Impl::ReconcileAll(Clock::WallTime now) {
   std::vector<Enforcement> items;
   for (const auto& [id, a] : active) {
@@ -551,18 +574,7 @@ Status Healer::Start() {
   auto& m = *impl_;
   {
     std::lock_guard lock(m.mu);
-    auto settings = m.decisions.GetHealingSettings();
-    if (!settings.ok()) return settings.status();
-    if (*settings) {
-      auto policy = ParsePolicy(json::parse((*settings)->policy_json, nullptr, false));
-      if (!policy.ok())
-        return Status::Internal("the stored self-healing policy is invalid: " + policy.status().message(),
-                                "fix it with PUT /api/v1/policy");
-      m.engine = PolicyEngine(std::move(*policy));
-      m.protected_nets = ProtectedNetworks(m.engine.config().protected_networks, m.options.protect_host_addresses);
-      m.breaker.set_limit(m.engine.config().max_blocks_per_minute);
-      m.mode = ParseMode((*settings)->mode).value_or(Mode::kEnforce);
-    }
+    THREATD_RETURN_IF_ERROR(m.LoadSettings());
     THREATD_RETURN_IF_ERROR(m.backend->Start());
     const auto now = m.clock.Now();
     auto in_force = m.decisions.ListActiveDecisions(now);
@@ -723,6 +735,55 @@ Result<storage::Decision> Healer::Revoke(int64_t id, const std::string& actor, c
   return std::move(**out);
 }
 
+Status Healer::ReloadSettings() {
+  auto& m = *impl_;
+  std::lock_guard lock(m.mu);
+  const Mode before = m.mode;
+  THREATD_RETURN_IF_ERROR(m.LoadSettings());
+  if (m.mode != before) spdlog::warn("self-healing: mode changed to {} by another instance", ToString(m.mode));
+  return Status::Ok();
+}
+
+Result<size_t> Healer::SyncDecisions() {
+  auto& m = *impl_;
+  std::lock_guard lock(m.mu);
+  const auto now = m.clock.Now();
+  auto in_force = m.decisions.ListActiveDecisions(now);
+  if (!in_force.ok()) return in_force.status();
+  std::set<int64_t> current;
+  std::vector<Enforcement> add;
+  size_t changed = 0;
+  for (const auto& d : *in_force) {
+    current.insert(d.id);
+    if (m.active.count(d.id)) continue;
+    const auto action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
+    const auto target = ParseTarget(d.target);
+    // A target this host protects (its own address) is never enforced here,
+    // whoever decided it.
+    const bool enforced = d.mode == "enforce" && target && m.backend->Supports(action) && !m.Unsafe(target, action);
+    m.Track(d, enforced);
+    if (enforced) add.push_back(m.ToEnforcement(m.active.at(d.id), now));
+    ++changed;
+  }
+  std::vector<Enforcement> remove;
+  std::vector<int64_t> gone;
+  for (const auto& [id, a] : m.active) {
+    if (current.count(id)) continue;
+    gone.push_back(id);
+    if (a.enforced) remove.push_back(m.ToEnforcement(a, now));
+  }
+  if (!remove.empty()) THREATD_RETURN_IF_ERROR(m.backend->Remove(remove));
+  for (int64_t id : gone) m.Untrack(id);
+  changed += gone.size();
+  if (!add.empty()) {
+    std::vector<std::pair<int64_t, std::string>> failed;
+    if (Status s = m.backend->Apply(add, &failed); !s.ok()) m.Fail("enforcing decisions of another instance", s);
+    for (const auto& [id, why] : failed) m.Fail(fmt::format("enforcing decision {} of another instance", id),
+                                                Status::Internal(why));
+  }
+  return changed;
+}
+
 Result<size_t> Healer::ApplyWhitelist() {
   std::lock_guard lock(impl_->mu);
   return impl_->LiftWhitelisted();
@@ -743,9 +804,7 @@ Status Healer::SetPolicy(PolicyConfig policy, const std::string& actor) {
   std::lock_guard lock(m.mu);
   auto saved = m.decisions.PutHealingSettings(PolicyToJson(policy).dump(), std::string(ToString(m.mode)), actor);
   if (!saved.ok()) return saved.status();
-  m.engine = PolicyEngine(std::move(policy));
-  m.protected_nets = ProtectedNetworks(m.engine.config().protected_networks, m.options.protect_host_addresses);
-  m.breaker.set_limit(m.engine.config().max_blocks_per_minute);
+  m.SetPolicyLocked(std::move(policy));
   // Decisions in force that the new protected networks cover are lifted.
   std::vector<int64_t> lift;
   for (const auto& [id, a] : m.active)

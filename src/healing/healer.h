@@ -116,6 +116,15 @@ class Healer final : public pipeline::PipelineObserver {
   // Returns how many were lifted. The config API calls it after each change.
   Result<size_t> ApplyWhitelist();
 
+  // Another instance sharing the database changed something (the change
+  // feed, storage/change_feed.h). ReloadSettings re-reads the policy and
+  // mode. SyncDecisions makes the decisions in force here match the
+  // database's: decisions made by other instances are tracked (and
+  // enforced, unless this host protects the target), those they revoked or
+  // expired are lifted from the backend. Returns how many changed.
+  Status ReloadSettings();
+  Result<size_t> SyncDecisions();
+
   PolicyConfig policy() const;
   Status SetPolicy(PolicyConfig policy, const std::string& actor);
   Mode mode() const;

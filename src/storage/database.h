@@ -37,6 +37,7 @@
 #include "common/status.h"
 #include "storage/api_key_repository.h"
 #include "storage/audit_repository.h"
+#include "storage/change_feed.h"
 #include "storage/data_source_repository.h"
 #include "storage/decision_repository.h"
 #include "storage/migration.h"
@@ -75,6 +76,10 @@ class Database : public ApiKeyRepository, public AuditRepository, public DataSou
   // Self-healing decisions, their history and the healing settings
   // (decision_repository.h).
   virtual DecisionRepository& Decisions() = 0;
+
+  // Notifications of changes made by other instances (change_feed.h); null
+  // when the backend has none (SQLite).
+  virtual std::unique_ptr<ChangeFeed> OpenChangeFeed() { return nullptr; }
 
   // `SELECT 1` round trip in milliseconds; Unavailable (fast) when down.
   virtual Result<double> Ping() = 0;

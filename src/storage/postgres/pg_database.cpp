@@ -8,6 +8,7 @@
 #include <pqxx/transaction>
 
 #include "storage/micros.h"
+#include "storage/postgres/pg_change_feed.h"
 #include "storage/postgres/pg_migrator.h"
 #include "storage/postgres/pg_pool.h"
 #include "storage/postgres/pg_repositories.h"
@@ -81,6 +82,7 @@ class PgDatabase final : public Database {
   ModelRepository& Models() override { return *models_; }
   WhitelistRepository& Whitelist() override { return *whitelist_; }
   DecisionRepository& Decisions() override { return *decisions_; }
+  std::unique_ptr<ChangeFeed> OpenChangeFeed() override { return pg::MakePgChangeFeed(pool_); }
 
   Result<MigrationReport> Migrate(const std::vector<Migration>& migrations) override {
     std::optional<Result<MigrationReport>> out;

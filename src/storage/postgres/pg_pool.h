@@ -52,11 +52,12 @@ class PgPool {
   void Close();
 
   int OpenConnections() const;
+  // A new connection outside the pool (same parameters), for a LISTEN.
+  Result<std::unique_ptr<pqxx::connection>> Connect();
 
  private:
   Result<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn);  // null: the lease is gone
-  Result<std::unique_ptr<pqxx::connection>> Connect();
 
   const PgPoolOptions options_;
   const std::string conninfo_;

@@ -1,0 +1,185 @@
+// Two `threatd serve` instances on one PostgreSQL database: a change made
+// through one - policy, enforcement mode, data source flag, whitelist,
+// manual decision and its revocation, model activation - is what the other
+// serves within two seconds (PostgreSQL LISTEN/NOTIFY, storage/change_feed.h).
+// Every check reads state the second instance keeps in memory (the healer's
+// policy and decisions, the source flags, the loaded models), not rows it
+// would read from the database anyway.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+#include "support/eventually.h"
+#include "support/http_client.h"
+#include "threatd_process.h"
+
+namespace threatd::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto kPropagation = 2s;  // the issue's bound
+
+std::string Exec(const std::string& url, const std::string& sql) {
+  try {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    tx.exec(sql);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+// A fresh database on the CTest `postgres` fixture server, dropped afterwards.
+class SharedDatabase {
+ public:
+  SharedDatabase() {
+    std::ifstream in(THREATD_TEST_PG_URL_FILE);
+    std::getline(in, admin_url_);
+    if (admin_url_.empty()) return;
+    name_ = "threatd_cluster_e2e_" + std::to_string(::getpid());
+    error_ = Exec(admin_url_, "CREATE DATABASE " + name_);
+    url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
+  }
+  ~SharedDatabase() {
+    if (!name_.empty()) Exec(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
+  std::string Problem() const {
+    if (admin_url_.empty()) return std::string("no PostgreSQL URL in ") + THREATD_TEST_PG_URL_FILE + "; run through ctest";
+    return error_;
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string admin_url_, name_, url_, error_;
+};
+
+class Instance {
+ public:
+  Instance(const std::string& db_url, const std::string& models_dir) {
+    proc_.SetEnv("DATABASE_URL", db_url);
+    proc_.SetEnv("THREATD_MODELS_DIR", models_dir);
+  }
+  bool Start(std::string* error) {
+    if (!proc_.Start(error)) return false;
+    client_ = std::make_unique<HttpClient>("127.0.0.1", proc_.port());
+    return true;
+  }
+  void UseKey(const std::string& key) { key_ = key; }
+  const ThreatdProcess& process() const { return proc_; }
+
+  TestResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
+                    const std::string& content_type = "application/json") {
+    auto r = client_->Request(method, target, body,
+                              {{"Authorization", "Bearer " + key_}, {"Content-Type", content_type}});
+    if (!r.ok()) {
+      ADD_FAILURE() << method << " " << target << ": " << r.status().ToString();
+      return {};
+    }
+    return std::move(*r);
+  }
+  json Get(const std::string& target) { return Call("GET", target).json(); }
+  json Health() { return Get("/api/v1/health/detailed")["checks"]; }
+
+ private:
+  ThreatdProcess proc_;
+  std::unique_ptr<HttpClient> client_;
+  std::string key_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::stringstream ss;
+  ss << std::ifstream(path, std::ios::binary).rdbuf();
+  return ss.str();
+}
+
+std::string Multipart(const std::string& type, const std::string& filename, const std::string& bytes,
+                      const std::string& boundary) {
+  std::string b;
+  b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"model_type\"\r\n\r\n" + type + "\r\n";
+  b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+       "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + bytes + "\r\n";
+  b += "--" + boundary + "--\r\n";
+  return b;
+}
+
+TEST(ClusterE2E, ChangesThroughOneInstanceReachTheOtherWithinTwoSeconds) {
+  SharedDatabase db;
+  ASSERT_EQ(db.Problem(), "");
+  // Uploaded bundles live in models.dir, which instances share (a volume).
+  char tmpl[] = "/tmp/threatd-cluster-models-XXXXXX";
+  const std::string models_dir = ::mkdtemp(tmpl);
+  Instance a(db.url(), models_dir), b(db.url(), models_dir);
+  std::string error;
+  ASSERT_TRUE(a.Start(&error)) << error;
+  ASSERT_FALSE(a.process().admin_key().empty());
+  a.UseKey(a.process().admin_key());
+  ASSERT_TRUE(b.Start(&error)) << error;
+  b.UseKey(a.process().admin_key());  // one key table for both
+  ASSERT_TRUE(Eventually([&] { return b.Health()["change_feed"]["listening"] == true; }, 10s))
+      << b.Health()["change_feed"].dump();
+
+  // Policy.
+  json policy = a.Get("/api/v1/policy");
+  policy["max_blocks_per_minute"] = 777;
+  ASSERT_EQ(a.Call("PUT", "/api/v1/policy", policy.dump()).status, 200);
+  EXPECT_TRUE(Eventually([&] { return b.Get("/api/v1/policy")["max_blocks_per_minute"] == 777; }, kPropagation))
+      << b.Get("/api/v1/policy").dump();
+
+  // Enforcement mode.
+  ASSERT_EQ(a.Call("PUT", "/api/v1/healing/mode", R"({"mode":"dry_run"})").status, 200);
+  EXPECT_TRUE(Eventually([&] { return b.Get("/api/v1/healing/mode")["mode"] == "dry_run"; }, kPropagation));
+  ASSERT_EQ(a.Call("PUT", "/api/v1/healing/mode", R"({"mode":"enforce"})").status, 200);
+  EXPECT_TRUE(Eventually([&] { return b.Get("/api/v1/healing/mode")["mode"] == "enforce"; }, kPropagation));
+
+  // Data source flag (B's cached flag, as its detailed health shows it).
+  ASSERT_EQ(a.Call("PATCH", "/api/v1/config/sources/external_kafka", R"({"is_enabled":true})").status, 200);
+  EXPECT_TRUE(Eventually(
+      [&] { return b.Health()["sources"]["sources"]["external_kafka"]["enabled"] == true; }, kPropagation));
+
+  // A decision made through A is in force in B's enforcer; a whitelist entry
+  // added through B lifts it in both.
+  auto made = a.Call("POST", "/api/v1/actions", R"({"target":"198.51.100.7","duration_seconds":600})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_TRUE(Eventually([&] { return b.Health()["self_healing"]["active"] == 1; }, kPropagation))
+      << b.Health()["self_healing"].dump();
+  ASSERT_EQ(b.Call("POST", "/api/v1/config/whitelist", R"({"ip_address":"198.51.100.0/24"})").status, 201);
+  EXPECT_TRUE(Eventually([&] { return a.Health()["self_healing"]["active"] == 0; }, kPropagation))
+      << a.Health()["self_healing"].dump();
+  EXPECT_TRUE(Eventually([&] { return b.Health()["self_healing"]["active"] == 0; }, kPropagation));
+  EXPECT_EQ(a.Call("POST", "/api/v1/actions", R"({"target":"198.51.100.8"})").status, 409)
+      << "A must see B's whitelist entry";
+
+  // Revocation through the other instance.
+  made = a.Call("POST", "/api/v1/actions", R"({"target":"203.0.113.9","duration_seconds":600})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = std::to_string(made.json()["id"].get<int64_t>());
+  ASSERT_TRUE(Eventually([&] { return b.Health()["self_healing"]["active"] == 1; }, kPropagation));
+  ASSERT_EQ(b.Call("DELETE", "/api/v1/actions/" + id).status, 200);
+  EXPECT_TRUE(Eventually([&] { return a.Health()["self_healing"]["active"] == 0; }, kPropagation))
+      << a.Health()["self_healing"].dump();
+
+  // Model activation: B scores with the model activated through A.
+  const std::string boundary = "threatd-cluster-boundary";
+  auto up = a.Call("POST", "/api/v1/models/upload",
+                   Multipart("attack_classifier", "original42.json.gz",
+                             ReadFile(ThreatdProcess::SourceDir() + "/models/attack_classifier_original42.json.gz"),
+                             boundary),
+                   "multipart/form-data; boundary=" + boundary);
+  ASSERT_EQ(up.status, 201) << up.body.substr(0, 300);
+  const int64_t model = up.json()["id"];
+  ASSERT_EQ(a.Call("POST", "/api/v1/models/" + std::to_string(model) + "/activate").status, 200);
+  EXPECT_TRUE(Eventually([&] { return b.Health()["models"]["attack_classifier"]["id"] == model; }, kPropagation))
+      << b.Health()["models"].dump();
+
+  std::filesystem::remove_all(models_dir);
+}
+
+}  // namespace
+}  // namespace threatd::testing
