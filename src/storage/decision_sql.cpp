@@ -32,40 +32,7 @@ Status CheckName(std::string_view field, const std::optional<std::string>& v) {
   return Status::Ok();
 }
 
-// Placeholders and expressions per dialect (as traffic_sql's builder).
-class Builder {
- public:
-  explicit Builder(Dialect d) : d_(d) {}
-  bool pg() const { return d_ == Dialect::kPostgres; }
-
-  std::string AddInt(int64_t v) {
-    q_.params.emplace_back(v);
-    return pg() ? fmt::format("${}::int8", q_.params.size()) : "?";
-  }
-  std::string AddText(std::string_view v) {
-    q_.params.emplace_back(std::string(v));
-    return pg() ? fmt::format("${}", q_.params.size()) : "?";
-  }
-  std::string AddTime(WallTime t) {
-    q_.params.emplace_back(ToMicros(t));
-    return pg() ? fmt::format("(timestamptz 'epoch' + ${}::int8 * interval '1 microsecond')", q_.params.size())
-                : "?";
-  }
-  void Where(const std::string& cond) {
-    where_ += where_.empty() ? " WHERE " : " AND ";
-    where_ += cond;
-  }
-  const std::string& where() const { return where_; }
-  SqlQuery Done(std::string sql) {
-    q_.sql = std::move(sql);
-    return std::move(q_);
-  }
-
- private:
-  Dialect d_;
-  SqlQuery q_;
-  std::string where_;
-};
+using Builder = QueryBuilder;
 
 std::string TimeCol(Dialect d, std::string_view t, std::string_view col) {
   return d == Dialect::kPostgres ? fmt::format("(extract(epoch from {}.{}) * 1000000)::int8", t, col)

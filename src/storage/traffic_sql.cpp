@@ -11,11 +11,10 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "features are stored little-endian");
 
 // Builds a statement: placeholders and expressions per dialect.
-class Builder {
+class Builder : public QueryBuilder {
  public:
-  explicit Builder(Dialect d) : d_(d) {}
+  explicit Builder(Dialect d) : QueryBuilder(d) {}
 
-  bool pg() const { return d_ == Dialect::kPostgres; }
   // A time column as epoch microseconds.
   std::string TimeCol(std::string_view col) const {
     return pg() ? fmt::format("(extract(epoch from {}) * 1000000)::int8", col) : std::string(col);
@@ -24,38 +23,6 @@ class Builder {
     return pg() ? fmt::format("(CASE WHEN {} THEN 1 ELSE 0 END)", col) : std::string(col);
   }
   std::string Text(std::string_view col) const { return pg() ? fmt::format("{}::text", col) : std::string(col); }
-
-  std::string AddInt(int64_t v) {
-    q_.params.emplace_back(v);
-    return pg() ? fmt::format("${}::int8", q_.params.size()) : "?";
-  }
-  std::string AddText(std::string_view v) {
-    q_.params.emplace_back(std::string(v));
-    return pg() ? fmt::format("${}", q_.params.size()) : "?";
-  }
-  std::string AddTime(WallTime t) {
-    q_.params.emplace_back(ToMicros(t));
-    return pg() ? fmt::format("(timestamptz 'epoch' + ${}::int8 * interval '1 microsecond')", q_.params.size())
-                : "?";
-  }
-
-  void Where(const std::string& cond) {
-    where_ += where_.empty() ? " WHERE " : " AND ";
-    where_ += cond;
-  }
-  void TimeFilter(std::string_view col, const std::optional<WallTime>& since, const std::optional<WallTime>& until) {
-    if (since) Where(fmt::format("{} >= {}", col, AddTime(*since)));
-    if (until) Where(fmt::format("{} <= {}", col, AddTime(*until)));
-  }
-  const std::string& where() const { return where_; }
-  std::string Page(int64_t limit, int64_t offset) {
-    const std::string l = AddInt(limit);
-    return fmt::format(" LIMIT {} OFFSET {}", l, AddInt(offset));
-  }
-  SqlQuery Done(std::string sql) {
-    q_.sql = std::move(sql);
-    return std::move(q_);
-  }
 
   std::string ThreatColumns(std::string_view t) const {
     return fmt::format("{0}.id, {0}.traffic_data_id, {0}.prediction_score, {1}, {0}.threshold, {0}.model_version, {2}",
@@ -88,10 +55,6 @@ class Builder {
   }
   std::string True() const { return pg() ? "true" : "1"; }
 
- private:
-  Dialect d_;
-  SqlQuery q_;
-  std::string where_;
 };
 
 std::string NewestFirst(std::string_view t) { return fmt::format(" ORDER BY {0}.created_at DESC, {0}.id DESC", t); }

@@ -19,18 +19,14 @@
 
 #include "common/status.h"
 #include "storage/micros.h"
+#include "storage/sql_query.h"
 #include "storage/traffic_records.h"
 
 namespace threatd::storage::traffic_sql {
 
-enum class Dialect { kSqlite, kPostgres };
-
-using SqlValue = std::variant<int64_t, std::string>;
-
-struct SqlQuery {
-  std::string sql;
-  std::vector<SqlValue> params;
-};
+using storage::Dialect;
+using storage::SqlQuery;
+using storage::SqlValue;
 
 // Validates limit (1..1000) and offset (>= 0).
 Status CheckPage(int64_t limit, int64_t offset);

@@ -12,6 +12,7 @@
 
 #include "storage/decision_sql.h"
 #include "storage/micros.h"
+#include "storage/postgres/pg_query.h"
 #include "storage/postgres/pg_repositories.h"
 
 namespace threatd::storage::pg {
@@ -19,27 +20,6 @@ namespace {
 
 using decision_sql::Dialect;
 constexpr Dialect kDialect = Dialect::kPostgres;
-
-struct PgRow {
-  const pqxx::row& r;
-  bool IsNull(int c) const { return r[c].is_null(); }
-  int64_t Int64(int c) const { return r[c].as<int64_t>(); }
-  double Double(int c) const { return r[c].as<double>(); }
-  std::string Text(int c) const { return r[c].as<std::string>(); }
-};
-
-pqxx::result Exec(pqxx::transaction_base& tx, const traffic_sql::SqlQuery& q) {
-  std::vector<std::string> params;
-  params.reserve(q.params.size());
-  for (const auto& p : q.params) {
-    if (const auto* v = std::get_if<int64_t>(&p)) {
-      params.push_back(std::to_string(*v));
-    } else {
-      params.push_back(std::get<std::string>(p));
-    }
-  }
-  return tx.exec_params(q.sql, pqxx::prepare::make_dynamic_params(params));
-}
 
 std::vector<Decision> Decisions(const pqxx::result& rows) {
   std::vector<Decision> out;

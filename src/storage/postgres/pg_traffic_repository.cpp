@@ -10,6 +10,7 @@
 #include <pqxx/transaction>
 
 #include "storage/micros.h"
+#include "storage/postgres/pg_query.h"
 #include "storage/postgres/pg_repositories.h"
 #include "storage/postgres/pg_traffic_insert.h"
 #include "storage/traffic_encoding.h"
@@ -20,28 +21,6 @@ namespace {
 
 using traffic_sql::Dialect;
 constexpr Dialect kDialect = Dialect::kPostgres;
-
-struct PgRow {
-  const pqxx::row& r;
-  bool IsNull(int c) const { return r[c].is_null(); }
-  int64_t Int64(int c) const { return r[c].as<int64_t>(); }
-  double Double(int c) const { return r[c].as<double>(); }
-  std::string Text(int c) const { return r[c].as<std::string>(); }
-  std::string Blob(int c) const { return pqxx::binarystring(r[c]).str(); }
-};
-
-pqxx::result Exec(pqxx::transaction_base& tx, const traffic_sql::SqlQuery& q) {
-  std::vector<std::string> params;
-  params.reserve(q.params.size());
-  for (const auto& p : q.params) {
-    if (const auto* v = std::get_if<int64_t>(&p)) {
-      params.push_back(std::to_string(*v));
-    } else {
-      params.push_back(std::get<std::string>(p));
-    }
-  }
-  return tx.exec_params(q.sql, pqxx::prepare::make_dynamic_params(params));
-}
 
 template <typename T, typename Map>
 void MapRows(const pqxx::result& rows, std::vector<T>* out, Map map) {
