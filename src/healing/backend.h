@@ -11,7 +11,8 @@
 //
 // Thread-safety: calls come from one thread at a time (the Enforcer
 // serialises them), except Health(), which may be called concurrently from
-// the health endpoint and must be thread-safe.
+// the health endpoint and must be thread-safe, and Measure(), which the
+// Healer runs outside its lock and so may overlap any other call.
 #pragma once
 
 #include <cstdint>

@@ -83,6 +83,7 @@ struct Healer::Impl {
   // --- worker ---
   void Loop();
   void Tick(Clock::WallTime now);
+  void CheckDrift(Clock::WallTime now);
   void ProcessDetections(std::vector<Detection>& batch);
 
   // --- decisions (mu held) ---
@@ -126,6 +127,7 @@ struct Healer::Impl {
   std::optional<std::string> last_error;
   std::optional<Clock::WallTime> last_error_at;
   Drift last_drift;
+  uint64_t tracking_changes = 0;  // Track/Untrack calls: a drift measurement spanning one is stale
   Clock::WallTime last_prune{}, last_drift_check{}, last_whitelist_check{};
 
   // Detection queue, guarded by q_mu.
@@ -217,6 +219,7 @@ void Healer::Impl::Track(const storage::Decision& d, bool enforced) {
   a.enforced = enforced;
   by_key[{a.action, d.mode, d.target}] = d.id;
   active[d.id] = std::move(a);
+  ++tracking_changes;
   active_gauge.Set(static_cast<double>(active.size()));
 }
 
@@ -226,6 +229,7 @@ void Healer::Impl::Untrack(int64_t id) {
   auto k = by_key.find({it->second.action, it->second.decision.mode, it->second.decision.target});
   if (k != by_key.end() && k->second == id) by_key.erase(k);
   active.erase(it);
+  ++tracking_changes;
   active_gauge.Set(static_cast<double>(active.size()));
 }
 
@@ -504,24 +508,39 @@ void Healer::Impl::Tick(Clock::WallTime now) {
     engine.Prune(now);
     breaker_open_gauge.Set(breaker.open(now) ? 1 : 0);
   }
-  if (now - last_drift_check >= options.drift_interval) {
+}
+
+// Measuring reads the whole enforced state back (seconds for 100,000 nftables
+// elements), so it runs outside the lock: decisions and the API are never
+// held up by it. A measurement taken while the decisions in force changed is
+// stale and dropped; the next interval measures again.
+void Healer::Impl::CheckDrift(Clock::WallTime now) {
+  std::vector<Enforcement> items;
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(mu);
+    if (now - last_drift_check < options.drift_interval) return;
     last_drift_check = now;
-    std::vector<Enforcement> items;
     for (const auto& [id, a] : active)
       if (a.enforced) items.push_back(ToEnforcement(a, now));
-    auto drift = backend->Measure(items);
-    if (!drift.ok()) {
-      Fail("measuring the backend's drift", drift.status());
-    } else {
-      last_drift = *drift;
-      if (!drift->empty()) {
-        spdlog::warn("self-healing: the {} backend drifted from the decisions ({} missing, {} unexpected); reconciling",
-                     backend->Name(), drift->missing.size(), drift->unexpected.size());
-        drift_repairs.Inc();
-        if (Status s = backend->Reconcile(items); !s.ok()) Fail("repairing drift", s);
-      }
-    }
+    generation = tracking_changes;
   }
+  auto drift = backend->Measure(items);
+  std::lock_guard lock(mu);
+  if (!drift.ok()) {
+    Fail("measuring the backend's drift", drift.status());
+    return;
+  }
+  if (generation != tracking_changes) {
+    last_drift_check = Clock::WallTime{};  // measure again at the next tick
+    return;
+  }
+  last_drift = *drift;
+  if (drift->empty()) return;
+  spdlog::warn("self-healing: the {} backend drifted from the decisions ({} missing, {} unexpected); reconciling",
+               backend->Name(), drift->missing.size(), drift->unexpected.size());
+  drift_repairs.Inc();
+  if (Status s = backend->Reconcile(items); !s.ok()) Fail("repairing drift", s);
 }
 
 void Healer::Impl::Loop() {
@@ -551,7 +570,9 @@ void Healer::Impl::Loop() {
     }
     if (std::chrono::steady_clock::now() >= next_tick) {
       try {
-        Tick(clock.Now());
+        const auto now = clock.Now();
+        Tick(now);
+        CheckDrift(now);
       } catch (const std::exception& e) {
         Fail("periodic checks", Status::Internal(e.what()));
       }

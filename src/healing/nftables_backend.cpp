@@ -191,6 +191,9 @@ struct NftablesBackend::Impl {
   nft::RulesetOptions ruleset;
   Clock& clock;
   std::unique_ptr<nft::NftContext> ctx;
+  // Measure's own context: the Healer measures while other calls may run
+  // (libnftables contexts are not thread-safe).
+  std::unique_ptr<nft::NftContext> measure_ctx;
   std::vector<nft::NftIntervalSet> sets;
 
   // Health, written by the calling thread, read by Health().
@@ -218,6 +221,7 @@ Status NftablesBackend::Start() {
   auto& d = *impl_;
   auto fail = [&](Status st) {
     d.ctx.reset();  // Apply() and the rest answer "not started"
+    d.measure_ctx.reset();
     std::lock_guard lock(d.mu);
     d.started = false;
     d.last_ok = false;
@@ -228,7 +232,8 @@ Status NftablesBackend::Start() {
   // libnftables exits the process when it cannot open its netlink socket.
   if (Status st = nft::NetlinkAvailable(); !st.ok()) return fail(st);
   d.ctx = std::make_unique<nft::NftContext>();
-  if (!d.ctx->ok()) return fail(Status::Internal("libnftables could not create a context (out of memory?)"));
+  d.measure_ctx = std::make_unique<nft::NftContext>();
+  if (!d.ctx->ok() || !d.measure_ctx->ok()) return fail(Status::Internal("libnftables could not create a context (out of memory?)"));
 
   // Declares the sets and chains (kept if present, elements included) and
   // rewrites the rules, in one transaction.
@@ -352,9 +357,9 @@ Status NftablesBackend::Reconcile(const std::vector<Enforcement>& active) {
 
 Result<Drift> NftablesBackend::Measure(const std::vector<Enforcement>& active) {
   auto& d = *impl_;
-  if (!d.ctx) return d.NotStarted();
+  if (!d.measure_ctx) return d.NotStarted();
   std::array<std::vector<Range>, nft::kSetCount> kernel;
-  auto listing = d.ctx->Run(fmt::format("list table inet {}", d.options.table), true);
+  auto listing = d.measure_ctx->Run(fmt::format("list table inet {}", d.options.table), true);
   if (!listing.ok()) {
     // A deleted table enforces nothing: everything is missing.
     if (listing.status().message().find("No such file or directory") == std::string::npos) {
@@ -411,6 +416,7 @@ Status NftablesBackend::Shutdown(bool cleanup) {
     spdlog::info("nftables: {}", cleanup ? "table deleted" : "table left in place (elements keep their timeouts)");
   }
   d.ctx.reset();
+  d.measure_ctx.reset();
   d.ResetSets();
   std::lock_guard lock(d.mu);
   d.started = false;

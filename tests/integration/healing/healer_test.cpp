@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -334,6 +336,54 @@ TEST_F(HealerTest, ManualBlockRevokeAndRestartReconcile) {
   ASSERT_FALSE(twice.ok());
   EXPECT_EQ(twice.status().code(), ErrorCode::kConflict);
   EXPECT_EQ(healer_->Revoke(999999, "carol", "").status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(HealerTest, DriftIsMeasuredWithoutHoldingUpDecisionsAndThenRepaired) {
+  HealerOptions o;
+  o.drift_interval = std::chrono::seconds(60);
+  StartHealer(o);
+  ManualDecision first;
+  first.target = "198.51.100.10";
+  first.actor = "alice";
+  ASSERT_TRUE(healer_->Create(first).ok());
+  {
+    std::lock_guard lock(backend_->mu);
+    backend_->enforced.clear();  // someone flushed the firewall behind our back
+  }
+  // The measurement blocks until released; meanwhile the API must answer.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> once{false};
+  {
+    std::lock_guard lock(backend_->mu);
+    backend_->measure_hook = [&, released] {
+      if (!once.exchange(true)) entered.set_value();
+      released.wait();
+    };
+  }
+  clock_.Advance(std::chrono::seconds(61));
+  auto in_measure = entered.get_future();
+  ASSERT_EQ(in_measure.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "no drift check ran";
+  ManualDecision second;
+  second.target = "198.51.100.11";
+  second.actor = "alice";
+  auto made = std::async(std::launch::async, [&] { return healer_->Create(second); });
+  const bool answered = made.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  release.set_value();
+  ASSERT_TRUE(answered) << "a manual decision waited for the drift measurement";
+  ASSERT_TRUE(made.get().ok());
+  {
+    std::lock_guard lock(backend_->mu);
+    backend_->measure_hook = nullptr;
+  }
+  // That measurement overlapped a change, so it was dropped; the next one
+  // finds the first decision missing and reconciles.
+  EXPECT_TRUE(Eventually([&] {
+    return backend_->Targets() == std::set<std::string>{"block_ip 198.51.100.10", "block_ip 198.51.100.11"};
+  })) << "drift not repaired";
+  std::lock_guard lock(backend_->mu);
+  EXPECT_GE(backend_->measures, 2);
+  EXPECT_EQ(backend_->reconciles, 2);  // start-up, then the repair
 }
 
 TEST_F(HealerTest, BotnetIsolatesTheInfectedHost) {

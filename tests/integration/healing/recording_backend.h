@@ -50,6 +50,13 @@ class RecordingBackend final : public EnforcementBackend {
     return Status::Ok();
   }
   Result<Drift> Measure(const std::vector<Enforcement>& active) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(mu);
+      hook = measure_hook;
+      ++measures;
+    }
+    if (hook) hook();  // e.g. blocks, to show the Healer measures outside its lock
     std::lock_guard lock(mu);
     Drift d;
     for (const auto& i : active)
@@ -74,7 +81,9 @@ class RecordingBackend final : public EnforcementBackend {
   std::map<int64_t, Enforcement> enforced;
   std::set<std::string> fail_targets;
   std::function<void(const Enforcement&)> guard;
+  std::function<void()> measure_hook;  // runs at the start of Measure, without `mu`
   int applies = 0;
+  int measures = 0;
   int reconciles = 0;
 };
 
