@@ -81,6 +81,7 @@ class HttpConnection final : public Connection, public std::enable_shared_from_t
   std::optional<boost::beast::http::request_parser<boost::beast::http::buffer_body>> stream_parser_;
   std::shared_ptr<StreamedBody> streamed_;
   std::unique_ptr<char[]> chunk_;
+  size_t chunk_filled_ = 0;  // bytes of chunk_ read but not yet handed to streamed_
   bool stream_read_pending_ = false;
   bool discarding_ = false;
 

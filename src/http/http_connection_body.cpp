@@ -76,6 +76,7 @@ void HttpConnection::StartStreaming() {
   stream_parser_.emplace(std::move(*header_parser_));
   stream_parser_->body_limit(body_limit_);
   if (!chunk_) chunk_ = std::make_unique<char[]>(StreamedBody::kChunkBytes);
+  chunk_filled_ = 0;
   std::weak_ptr<HttpConnection> weak = weak_from_this();
   streamed_ = std::make_shared<StreamedBody>([weak] {
     if (auto self = weak.lock()) self->Post([self] { self->ReadStreamChunk(); });
@@ -88,8 +89,8 @@ void HttpConnection::ReadStreamChunk() {
   if (phase_ == Phase::kClosed || stream_read_pending_ || !stream_parser_) return;
   if (!discarding_ && streamed_->Done()) return;
   auto& body = stream_parser_->get().body();
-  body.data = chunk_.get();
-  body.size = StreamedBody::kChunkBytes;
+  body.data = chunk_.get() + chunk_filled_;
+  body.size = StreamedBody::kChunkBytes - chunk_filled_;
   body.more = true;
   stream_read_pending_ = true;
   stream_.expires_after(discarding_ ? kLingerTime
@@ -107,7 +108,7 @@ void HttpConnection::OnStreamChunk(beast::error_code ec) {
     if (ec || stream_parser_->is_done()) return Close();
     return ReadStreamChunk();
   }
-  const size_t got = StreamedBody::kChunkBytes - stream_parser_->get().body().size;
+  const size_t got = StreamedBody::kChunkBytes - chunk_filled_ - stream_parser_->get().body().size;
   if (ec) {
     keep_alive_ = false;
     if (ec == bhttp::error::body_limit) {
@@ -123,8 +124,17 @@ void HttpConnection::OnStreamChunk(beast::error_code ec) {
     }
     return;
   }
-  const bool room = got == 0 || streamed_->Push(chunk_.get(), got);
-  if (stream_parser_->is_done()) return streamed_->Finish();
+  chunk_filled_ += got;
+  const bool done = stream_parser_->is_done();
+  // Hand over full chunks only (and the last one): every hand-off may wake
+  // the handler's thread, so a socket read's worth would cost a wake-up per
+  // few kB.
+  bool room = true;
+  if (chunk_filled_ == StreamedBody::kChunkBytes || (done && chunk_filled_ > 0)) {
+    room = streamed_->Push(chunk_.get(), chunk_filled_);
+    chunk_filled_ = 0;
+  }
+  if (done) return streamed_->Finish();
   if (room) ReadStreamChunk();  // else the consumer's resume callback continues
 }
 

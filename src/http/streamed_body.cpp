@@ -29,7 +29,7 @@ Result<size_t> StreamedBody::Read(char* out, size_t n) {
         offset_ = 0;
       }
     }
-    if (producer_paused_ && chunks_.size() < kMaxChunks) {
+    if (producer_paused_ && chunks_.size() <= kResumeAt) {
       producer_paused_ = false;
       resume = true;
     }

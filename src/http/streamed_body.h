@@ -3,7 +3,9 @@
 // A bounded queue of chunks between the connection's I/O strand (producer)
 // and the handler's worker thread (consumer). Push() reports when the queue
 // is full; the producer then stops reading the socket and the consumer calls
-// the resume callback once it has made room (back-pressure).
+// the resume callback once it has drained the queue to half (back-pressure).
+// The half-way hysteresis and large chunks keep thread hand-offs rare: one
+// wake-up per several hundred kB, not one per socket read.
 //
 // Ownership: shared by the connection and the handler task (shared_ptr).
 // Thread-safety: all members are safe for concurrent use; Read() blocks.
@@ -22,11 +24,12 @@ namespace threatd::http {
 
 class StreamedBody final : public BodyReader {
  public:
-  static constexpr size_t kChunkBytes = 64 * 1024;
-  static constexpr size_t kMaxChunks = 4;
+  static constexpr size_t kChunkBytes = 256 * 1024;
+  static constexpr size_t kMaxChunks = 8;
+  static constexpr size_t kResumeAt = kMaxChunks / 2;  // a paused producer resumes at this many chunks
 
   // `resume` is called (from the consumer thread, without locks held) when
-  // the queue had been full and has room again.
+  // the queue had been full and is down to kResumeAt chunks.
   explicit StreamedBody(std::function<void()> resume);
 
   Result<size_t> Read(char* out, size_t n) override;

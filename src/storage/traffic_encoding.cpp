@@ -31,13 +31,16 @@ Result<EncodedBatch> EncodeBatch(const ScoredFlowBatch& batch) {
   e.names_json = nlohmann::json(e.names).dump();
   e.checksum = Sha256Hex(e.names_json);
   e.features.resize(batch.flows.size());
-  std::vector<double> values(indices.size());
+  // The values are float32 already (FlowRecord): stored as such, after the
+  // format byte (docs/formats/database.md, "The features encoding").
+  std::vector<float> values(indices.size());
   for (size_t f = 0; f < batch.flows.size(); ++f) {
     const auto& src = batch.flows[f].features;
-    for (size_t k = 0; k < indices.size(); ++k) values[k] = static_cast<double>(src[indices[k]]);
+    for (size_t k = 0; k < indices.size(); ++k) values[k] = src[indices[k]];
     std::string& out = e.features[f];
-    out.resize(values.size() * sizeof(double));
-    std::memcpy(out.data(), values.data(), out.size());
+    out.resize(1 + values.size() * sizeof(float));
+    out[0] = kFeaturesFloat32;
+    std::memcpy(out.data() + 1, values.data(), values.size() * sizeof(float));
   }
   return e;
 }

@@ -19,8 +19,13 @@ struct EncodedBatch {
   std::vector<std::string> names;  // stored feature names, in order
   std::string names_json;          // canonical JSON array of names
   std::string checksum;            // SHA-256 hex of names_json
-  std::vector<std::string> features;  // per flow: little-endian float64 bytes
+  std::vector<std::string> features;  // per flow: kFeaturesFloat32, then little-endian float32s
 };
+
+// First byte of a features value in the float32 format. The older format
+// (float64s, no header) always has a length divisible by 8; this one is
+// 1 + 4n bytes, odd, so the two never collide.
+inline constexpr char kFeaturesFloat32 = 'f';
 
 // Validation when a stored_features index is out of range or repeated.
 Result<EncodedBatch> EncodeBatch(const ScoredFlowBatch& batch);

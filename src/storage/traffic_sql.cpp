@@ -5,6 +5,8 @@
 #include <bit>
 #include <nlohmann/json.hpp>
 
+#include "storage/traffic_encoding.h"
+
 namespace threatd::storage::traffic_sql {
 namespace {
 
@@ -167,6 +169,12 @@ SqlQuery BatchById(Dialect d, std::string_view batch_id) {
 }
 
 std::vector<double> DecodeFeatures(std::string_view bytes) {
+  if (bytes.size() % 2 == 1 && bytes[0] == kFeaturesFloat32) {
+    std::vector<float> values((bytes.size() - 1) / sizeof(float));
+    if (!values.empty()) std::memcpy(values.data(), bytes.data() + 1, values.size() * sizeof(float));
+    return std::vector<double>(values.begin(), values.end());
+  }
+  // Rows written before the float32 format: binary64, no header.
   std::vector<double> out(bytes.size() / sizeof(double));
   if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(double));
   return out;

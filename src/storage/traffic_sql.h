@@ -47,7 +47,9 @@ SqlQuery ThreatTotals(Dialect d, const TimeRange& r);
 SqlQuery BatchList(Dialect d, int64_t limit, int64_t offset);
 SqlQuery BatchById(Dialect d, std::string_view batch_id);
 
-// Little-endian float64 bytes (traffic_data.features) -> values.
+// traffic_data.features -> values: the format byte kFeaturesFloat32 and
+// little-endian float32s (odd length), or, for rows written before that
+// format, little-endian float64s with no header (length a multiple of 8).
 std::vector<double> DecodeFeatures(std::string_view bytes);
 // feature_schemas.names -> names.
 std::vector<std::string> ParseNamesJson(std::string_view json);

@@ -66,45 +66,12 @@ class DecisionTest : public StorageTest {
     return out;
   }
 
-  // Raw SQL on a connection of our own, for what the repositories do not
-  // offer: rows as an older threatd wrote them, and counting event rows.
-  // ScalarSql returns the first column of the first row as an integer.
-  void ExecSql(const std::string& sql) {
-    if (GetParam() == Backend::kSqlite) {
-      auto c = sqlite::SqliteConnection::Open(SqlitePath(), false, std::chrono::milliseconds(5000));
-      ASSERT_TRUE(c.ok()) << c.status().ToString();
-      const Status s = (*c)->Exec(sql);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-      return;
-    }
-    pqxx::connection c(url_);
-    pqxx::work tx(c);
-    tx.exec(sql);
-    tx.commit();
-  }
-  int64_t ScalarSql(const std::string& sql) {
-    if (GetParam() == Backend::kSqlite) {
-      auto c = sqlite::SqliteConnection::Open(SqlitePath(), true, std::chrono::milliseconds(5000));
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      if (!c.ok()) return -1;
-      auto q = (*c)->Prepare(sql);
-      EXPECT_TRUE(q.ok()) << q.status().ToString();
-      if (!q.ok()) return -1;
-      auto row = q->Step();
-      EXPECT_TRUE(row.ok() && *row);
-      return q->Int64(0);
-    }
-    pqxx::connection c(url_);
-    pqxx::nontransaction tx(c);
-    return tx.exec1(sql)[0].as<int64_t>();
-  }
   // A time literal of the dialect.
   std::string TimeSql(WallTime t) {
     const int64_t us = ToMicros(t);
     if (GetParam() == Backend::kSqlite) return std::to_string(us);
     return "(timestamptz 'epoch' + " + std::to_string(us) + " * interval '1 microsecond')";
   }
-  std::string SqlitePath() const { return url_.substr(std::string("sqlite://").size()); }
 
   // Stores one attacking flow in `batch_id`; returns its attack prediction id.
   int64_t AttackFlow(Database& db, const std::string& batch_id) {

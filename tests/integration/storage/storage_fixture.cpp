@@ -7,6 +7,9 @@
 #include <fstream>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/transaction>
+
+#include "storage/sqlite/sqlite_connection.h"
 
 namespace threatd::storage::testing {
 
@@ -60,6 +63,37 @@ std::unique_ptr<Database> StorageTest::Open(StorageOptions options) {
   auto db = OpenDatabase(options, registry_, clock_);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   return db.ok() ? std::move(db).value() : nullptr;
+}
+
+void StorageTest::ExecSql(const std::string& sql) {
+  if (GetParam() == Backend::kSqlite) {
+    auto c = sqlite::SqliteConnection::Open(SqlitePath(), false, std::chrono::milliseconds(5000));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    const Status s = (*c)->Exec(sql);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    return;
+  }
+  pqxx::connection c(url_);
+  pqxx::work tx(c);
+  tx.exec(sql);
+  tx.commit();
+}
+
+int64_t StorageTest::ScalarSql(const std::string& sql) {
+  if (GetParam() == Backend::kSqlite) {
+    auto c = sqlite::SqliteConnection::Open(SqlitePath(), true, std::chrono::milliseconds(5000));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return -1;
+    auto q = (*c)->Prepare(sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    if (!q.ok()) return -1;
+    auto row = q->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return q->Int64(0);
+  }
+  pqxx::connection c(url_);
+  pqxx::nontransaction tx(c);
+  return tx.exec1(sql)[0].as<int64_t>();
 }
 
 std::unique_ptr<Database> StorageTest::OpenMigrated() {

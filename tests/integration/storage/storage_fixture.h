@@ -33,6 +33,13 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
   // Micro-aligned, strictly increasing timestamps.
   WallTime NextTime();
 
+  // Raw SQL on a connection of our own, for what the repositories do not
+  // offer: rows as an older threatd wrote them, counting rows. ScalarSql
+  // returns the first column of the first row as an integer.
+  void ExecSql(const std::string& sql);
+  int64_t ScalarSql(const std::string& sql);
+  std::string SqlitePath() const { return url_.substr(std::string("sqlite://").size()); }
+
   metrics::Registry registry_;
   FakeClock clock_;
   std::string url_;

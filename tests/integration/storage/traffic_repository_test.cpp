@@ -1,11 +1,13 @@
 // TrafficRepository against both backends: the pipeline's batch insert, the
 // prediction queries (with the decisions the healing component writes through
 // DecisionRepository), upload batches and retention.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <limits>
 
@@ -144,6 +146,33 @@ TEST_P(TrafficTest, InsertThenReadBackACompletePrediction) {
   auto none = traffic().GetPrediction(ids[1].traffic_data_id + 1000);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
+}
+
+TEST_P(TrafficTest, FeaturesAreStoredAsFloat32AndOlderFloat64RowsStillRead) {
+  auto ids = Insert(Batch({Flow(false)}));
+  const std::string id = std::to_string(ids[0].traffic_data_id);
+  const int64_t n = static_cast<int64_t>(flow::kFeatureCount);
+  // 1 format byte + 4 bytes per feature (docs/formats/database.md).
+  const std::string length = GetParam() == Backend::kSqlite ? "length" : "octet_length";
+  EXPECT_EQ(ScalarSql("SELECT " + length + "(features) FROM traffic_data WHERE id = " + id), 1 + 4 * n);
+
+  // A row as threatd wrote it before: float64s, no header. Values 0, 1.5, 3, 4.5, ...
+  std::string hex;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = 1.5 * static_cast<double>(i);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    for (int b = 0; b < 8; ++b) hex += fmt::format("{:02x}", (bits >> (8 * b)) & 0xff);  // little-endian
+  }
+  ExecSql("UPDATE traffic_data SET features = " +
+          (GetParam() == Backend::kSqlite ? "X'" + hex + "'" : "decode('" + hex + "', 'hex')") + " WHERE id = " + id);
+  auto got = traffic().GetPrediction(ids[0].traffic_data_id);
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  const auto& values = (*got)->traffic_data.feature_values;
+  ASSERT_EQ(values.size(), flow::kFeatureCount);
+  EXPECT_DOUBLE_EQ(values[0], 0.0);
+  EXPECT_DOUBLE_EQ(values[3], 4.5);
+  EXPECT_DOUBLE_EQ(values[n - 1], 1.5 * static_cast<double>(n - 1));
 }
 
 TEST_P(TrafficTest, StoredFeatureSubsetKeepsItsNames) {
