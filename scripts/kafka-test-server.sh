@@ -3,6 +3,8 @@
 #
 #   scripts/kafka-test-server.sh start <dir>   # prints and writes <dir>/bootstrap
 #   scripts/kafka-test-server.sh stop <dir>    # stops the broker, deletes <dir>
+#   scripts/kafka-test-server.sh restart <dir> # stops and starts the broker of <dir>,
+#                                              # keeping its data, ports and cluster id
 #   scripts/kafka-test-server.sh fetch         # only downloads the jars (see below)
 #
 # Debian has no Kafka package, so the broker jars are fetched ONCE with Maven
@@ -20,7 +22,11 @@
 # (bounded by THREATD_KAFKA_START_TIMEOUT, default 60 s) and writes
 # 127.0.0.1:PORT to <dir>/bootstrap; on failure it prints why, writes the same
 # message to <dir>/error (tests show it) and leaves no broker running.
-# Both commands are idempotent; several <dir>s may run side by side.
+# THREATD_KAFKA_PORT=<port> makes `start` listen on that port instead of a
+# free one (tests that point a client at a broker before it exists).
+# `restart` sends SIGTERM (controlled shutdown), then starts the same broker
+# again and returns once it accepts connections on its old port.
+# All commands are idempotent; several <dir>s may run side by side.
 set -euo pipefail
 
 KAFKA_VERSION=3.9.1           # org.apache.kafka:kafka_2.13
@@ -32,8 +38,8 @@ HEAP=${THREATD_KAFKA_HEAP:-512m}
 
 cmd=${1:-}
 dir=${2:-}
-if [[ ( $cmd != start && $cmd != stop && $cmd != fetch ) || ( $cmd != fetch && -z $dir ) ]]; then
-  echo "usage: $0 start|stop <dir>   or   $0 fetch" >&2
+if [[ ( $cmd != start && $cmd != stop && $cmd != restart && $cmd != fetch ) || ( $cmd != fetch && -z $dir ) ]]; then
+  echo "usage: $0 start|stop|restart <dir>   or   $0 fetch" >&2
   exit 2
 fi
 
@@ -128,6 +134,51 @@ if [[ $cmd == fetch ]]; then
   exit 0
 fi
 
+java_opts_for() {
+  java_opts=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+             "-Dlog4j.configuration=file:$1/log4j.properties" "-Dkafka.logs.dir=$1")
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Starts the broker of <dir> (server.properties and formatted data exist) and
+# waits: 0 started, 1 exited, 2 timed out (then it is killed).
+launch_broker() {
+  local port=$1
+  java_opts_for "$dir"
+  setsid java "${java_opts[@]}" "-Dthreatd.kafka.dir=$dir" -cp "$CACHE/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/broker.log" 2>&1 &
+  local launched=$!
+  echo "$launched" >"$dir/broker.pid"
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    sleep 0.2
+    # By pid, not broker_pid: until setsid has exec'd java its cmdline is not yet the broker's.
+    kill -0 "$launched" 2>/dev/null || return 1
+    if grep -q "Kafka Server started" "$dir/broker.log" && port_in_use "$port"; then return 0; fi
+  done
+  kill_broker
+  return 2
+}
+
+if [[ $cmd == restart ]]; then
+  [[ -f $dir/server.properties && -d $dir/data ]] || fail "no broker to restart in $dir (run start first)"
+  dir=$(cd "$dir" && pwd)
+  port=$(sed -n 's#^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*#\1#p' "$dir/server.properties")
+  [[ -n $port ]] || fail "cannot read the port from $dir/server.properties"
+  kill_broker
+  rm -f "$dir/bootstrap"
+  rc=0
+  launch_broker "$port" || rc=$?
+  if ((rc != 0)); then
+    tail -n 40 "$dir/broker.log" >&2
+    fail "the broker did not restart (log tail above; full log in $dir/broker.log)"
+  fi
+  echo "127.0.0.1:$port" >"$dir/bootstrap"
+  cat "$dir/bootstrap"
+  exit 0
+fi
+
 # start
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -141,7 +192,6 @@ rm -f "$dir/bootstrap"
 fetch_jars
 command -v java >/dev/null 2>&1 || fail "java not found; install Java 17 (scripts/setup.sh installs openjdk-17-jre-headless)"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p
   for _ in $(seq 1 50); do
@@ -161,14 +211,16 @@ log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 EOF
 
-java_opts=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-           "-Dlog4j.configuration=file:$dir/log4j.properties" "-Dkafka.logs.dir=$dir")
-
 # Ports are checked free, but another process may take one before the broker
 # binds it; then the broker exits and we try again with new ports.
 started=""
 for attempt in 1 2 3; do
-  port=$(free_port) || fail "no free TCP port on 127.0.0.1"
+  if [[ -n ${THREATD_KAFKA_PORT:-} ]]; then
+    port=$THREATD_KAFKA_PORT
+    port_in_use "$port" && fail "THREATD_KAFKA_PORT $port is in use"
+  else
+    port=$(free_port) || fail "no free TCP port on 127.0.0.1"
+  fi
   cport=$(free_port) || fail "no free TCP port on 127.0.0.1"
   [[ $port != "$cport" ]] || continue
   rm -rf "$dir/data"
@@ -210,22 +262,11 @@ EOF
 
   # setsid + redirected stdio: the broker outlives this script and holds no
   # pipe of CTest's open.
-  setsid java "${java_opts[@]}" "-Dthreatd.kafka.dir=$dir" -cp "$CACHE/*" kafka.Kafka "$dir/server.properties" \
-    </dev/null >"$dir/broker.log" 2>&1 &
-  echo $! >"$dir/broker.pid"
-
-  deadline=$((SECONDS + START_TIMEOUT))
-  while ((SECONDS < deadline)); do
-    if ! broker_pid >/dev/null; then break; fi  # exited (e.g. port taken)
-    if grep -q "Kafka Server started" "$dir/broker.log" && port_in_use "$port"; then
-      started=$port
-      break
-    fi
-    sleep 0.2
-  done
+  rc=0
+  launch_broker "$port" || rc=$?
+  if ((rc == 0)); then started=$port; fi
   [[ -n $started ]] && break
-  if broker_pid >/dev/null; then  # still running: timed out
-    kill_broker
+  if ((rc == 2)); then  # timed out (killed)
     tail -n 40 "$dir/broker.log" >&2
     fail "the broker did not start within ${START_TIMEOUT}s (log tail above; full log in $dir/broker.log)"
   fi

@@ -20,6 +20,7 @@
 #include "ingest/test_stream.h"
 #include "ingest/upload_service.h"
 #include "ingest/whitelist_matcher.h"
+#include "kafka/flow_consumer.h"
 #include "pipeline/pipeline.h"
 #include "realtime/hub.h"
 #include "realtime/hub_options.h"
@@ -49,6 +50,8 @@ struct Service::Parts {
   std::unique_ptr<ingest::TestStream> test_stream;
   std::unique_ptr<ingest::UploadService> uploads;
   std::unique_ptr<storage::RetentionWorker> retention;
+  std::unique_ptr<kafka::FlowConsumer> kafka_internal;  // null unless kafka.bootstrap_servers is set
+  std::unique_ptr<kafka::FlowConsumer> kafka_external;
   std::unique_ptr<storage::ChangeFeed> change_feed;  // null on SQLite
   api::HealthRegistry health;
   std::unique_ptr<api::ApiContext> ctx;
@@ -223,6 +226,18 @@ Status BuildDetection(Service::Parts& p) {
   rto.batch_rows = o.retention.batch_rows;
   p.retention = std::make_unique<storage::RetentionWorker>(traffic, rto, clock);
   p.retention->Start();
+
+  // Kafka flow consumers (issue 6): their own threads; Start() never waits
+  // for a broker, so /health answers whether the cluster is up or not.
+  if (!o.kafka.bootstrap_servers.empty()) {
+    auto submit = [pipe](pipeline::FlowBatch b) { return pipe->Submit(std::move(b)); };
+    p.kafka_internal = std::make_unique<kafka::FlowConsumer>(kafka::InternalConsumerOptions(o.kafka), submit,
+                                                             p.sources.get(), p.whitelist.get(), clock, p.registry);
+    p.kafka_external = std::make_unique<kafka::FlowConsumer>(kafka::ExternalConsumerOptions(o.kafka), submit,
+                                                             p.sources.get(), p.whitelist.get(), clock, p.registry);
+    THREATD_RETURN_IF_ERROR(p.kafka_internal->Start());
+    THREATD_RETURN_IF_ERROR(p.kafka_external->Start());
+  }
   return Status::Ok();
 }
 
@@ -315,6 +330,35 @@ void OnSharedStateChanged(Service::Parts& p, const std::set<std::string>& tables
   if (changed("ml_models") && !p.models_loading.load()) log("the models", p.models->Reload());
 }
 
+// "kafka" (the cluster, from the internal consumer's cached metadata: never
+// blocks) and "consumers" (internal / external consumer state).
+void RegisterKafkaHealth(Service::Parts& p) {
+  if (!p.kafka_internal) {
+    const std::string reason = "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set";
+    p.health.Add("kafka", [reason]() -> nlohmann::json { return {{"status", "disabled"}, {"reason", reason}}; });
+    p.health.Add("consumers", [reason]() -> nlohmann::json {
+      return {{"status", "disabled"},
+              {"internal", {{"status", "disabled"}, {"reason", reason}}},
+              {"external", {{"status", "disabled"}, {"reason", reason}}}};
+    });
+    return;
+  }
+  auto* internal = p.kafka_internal.get();
+  auto* external = p.kafka_external.get();
+  p.health.Add("kafka", [internal] { return kafka::ClusterHealth(internal->Snapshot()); });
+  p.health.Add("consumers", [internal, external]() -> nlohmann::json {
+    nlohmann::json in = internal->HealthCheck(), ex = external->HealthCheck();
+    // Worst of the two; a disabled consumer is not a fault.
+    auto rank = [](const nlohmann::json& j) {
+      const std::string s = j.value("status", "error");
+      return s == "error" ? 3 : s == "degraded" ? 2 : s == "ok" ? 1 : 0;
+    };
+    const int worst = std::max(rank(in), rank(ex));
+    const char* status = worst == 3 ? "error" : worst == 2 ? "degraded" : worst == 1 ? "ok" : "disabled";
+    return {{"status", status}, {"internal", std::move(in)}, {"external", std::move(ex)}};
+  });
+}
+
 void RegisterHealthChecks(Service::Parts& p) {
   auto* db = p.db.get();
   p.health.Add("database", [db]() -> nlohmann::json {
@@ -324,18 +368,7 @@ void RegisterHealthChecks(Service::Parts& p) {
     return {{"status", "ok"}, {"dialect", db->Dialect()}, {"latency_ms", *latency}};
   }, /*critical=*/true);
 
-  const bool kafka_configured = !p.options.kafka.bootstrap_servers.empty();
-  const std::string kafka_reason = kafka_configured
-      ? "Kafka ingestion is not part of this build yet; bootstrap_servers is ignored"
-      : "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set";
-  p.health.Add("kafka", [kafka_reason]() -> nlohmann::json {
-    return {{"status", "disabled"}, {"reason", kafka_reason}};
-  });
-  p.health.Add("consumers", [kafka_reason]() -> nlohmann::json {
-    return {{"status", "disabled"},
-            {"internal", {{"status", "disabled"}, {"reason", kafka_reason}}},
-            {"external", {{"status", "disabled"}, {"reason", kafka_reason}}}};
-  });
+  RegisterKafkaHealth(p);
   auto* models = p.models.get();
   auto* loading = &p.models_loading;
   p.health.Add("models", [models, loading] {
@@ -418,6 +451,9 @@ void Service::Stop() {
   parts_->server->Stop();
   if (parts_->model_loader.joinable()) parts_->model_loader.join();
   // Sources first, then the pipeline drains what they queued, then the rest.
+  // The Kafka consumers finish their in-flight batches and commit first.
+  if (parts_->kafka_internal) parts_->kafka_internal->Stop();
+  if (parts_->kafka_external) parts_->kafka_external->Stop();
   parts_->test_stream->Stop();
   parts_->uploads->Stop();
   parts_->pipeline->Stop();
