@@ -21,6 +21,7 @@
 #include "ingest/upload_service.h"
 #include "ingest/whitelist_matcher.h"
 #include "kafka/flow_consumer.h"
+#include "kafka/outputs.h"
 #include "pipeline/pipeline.h"
 #include "realtime/hub.h"
 #include "realtime/hub_options.h"
@@ -46,6 +47,7 @@ struct Service::Parts {
   std::unique_ptr<realtime::RealtimeHub> hub;
   std::unique_ptr<ingest::SourceStates> sources;
   std::unique_ptr<ingest::WhitelistMatcher> whitelist;
+  std::unique_ptr<kafka::KafkaOutputs> kafka_out;  // null unless kafka.bootstrap_servers is set
   std::unique_ptr<healing::Healer> healer;
   std::unique_ptr<ingest::TestStream> test_stream;
   std::unique_ptr<ingest::UploadService> uploads;
@@ -139,9 +141,13 @@ Status BuildHealing(Service::Parts& p) {
   ho.initial_policy = std::move(*policy);
   ho.cleanup_on_shutdown = h.cleanup_on_shutdown;
   auto* hub = p.hub.get();
+  auto* kafka_out = p.kafka_out.get();
   p.healer = std::make_unique<healing::Healer>(
       std::move(ho), p.db->Decisions(), *p.whitelist, std::move(*backend), *p.clock, p.registry,
-      [hub](std::string_view type, const nlohmann::json& data) { hub->Publish(type, data); });
+      [hub, kafka_out](std::string_view type, const nlohmann::json& data) {
+        hub->Publish(type, data);
+        if (kafka_out) kafka_out->PublishDecision(type, data);
+      });
   if (Status s = p.healer->Start(); !s.ok()) return s.WithContext("starting self-healing");
   p.pipeline->AddObserver(p.healer.get());
   return Status::Ok();
@@ -200,12 +206,21 @@ Status BuildDetection(Service::Parts& p) {
   THREATD_RETURN_IF_ERROR(p.sources->Start());
   p.whitelist = std::make_unique<ingest::WhitelistMatcher>(p.db->Whitelist(), clock);
   THREATD_RETURN_IF_ERROR(p.whitelist->Start());
+  // Kafka publishers (predictions, decisions, the test stream's flows); never wait for the brokers.
+  if (!o.kafka.bootstrap_servers.empty()) {
+    auto out = kafka::KafkaOutputs::Create(o.kafka, clock, p.registry);
+    if (!out.ok()) return out.status().WithContext("creating the Kafka publishers");
+    p.kafka_out = std::move(out).value();
+    p.kafka_out->Start();
+    if (auto* predictions = p.kafka_out->predictions()) p.pipeline->AddObserver(predictions);
+  }
   THREATD_RETURN_IF_ERROR(BuildHealing(p));
 
   auto profile = ingest::LoadTrafficProfile(assets);
-  p.test_stream = std::make_unique<ingest::TestStream>(
-      [pipe](pipeline::FlowBatch b) { return pipe->Submit(std::move(b)); }, profile.ok() ? *profile : nullptr,
-      *p.sources, clock, profile.ok() ? "" : profile.status().message());
+  ingest::TestStream::Sink stream_sink = p.kafka_out ? p.kafka_out->Flows() : nullptr;
+  if (!stream_sink) stream_sink = [pipe](pipeline::FlowBatch b) { return pipe->Submit(std::move(b)); };
+  p.test_stream = std::make_unique<ingest::TestStream>(std::move(stream_sink), profile.ok() ? *profile : nullptr,
+                                                       *p.sources, clock, profile.ok() ? "" : profile.status().message());
 
   ingest::UploadOptions uo;
   uo.batch_size = static_cast<size_t>(o.pipeline.batch_size);
@@ -408,6 +423,12 @@ void RegisterHealthChecks(Service::Parts& p) {
   auto* stream = p.test_stream.get();
   p.health.Add("test_stream", [stream] { return stream->HealthCheck(); });
   if (auto* feed = p.change_feed.get()) p.health.Add("change_feed", [feed] { return feed->HealthCheck(); });
+  auto* kafka_out = p.kafka_out.get();
+  p.health.Add("publishers", [kafka_out]() -> nlohmann::json {
+    if (!kafka_out)
+      return {{"status", "disabled"}, {"reason", "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set"}};
+    return kafka_out->HealthCheck();
+  });
 }
 
 }  // namespace
@@ -458,6 +479,7 @@ void Service::Stop() {
   parts_->uploads->Stop();
   parts_->pipeline->Stop();
   parts_->healer->Stop();  // after the pipeline: its last detections are decided
+  if (parts_->kafka_out) parts_->kafka_out->Stop();  // after both: their last messages are flushed
   parts_->retention->Stop();
   parts_->whitelist->Stop();
   parts_->sources->Stop();

@@ -11,5 +11,6 @@ void RegisterServeCommand(CLI::App& root, int& exit_code);    // serve
 void RegisterAdminCommands(CLI::App& root, int& exit_code);   // migrate, config show, keys, version
 void RegisterMlCommands(CLI::App& root, int& exit_code);      // train, evaluate, predict
 void RegisterSimCommands(CLI::App& root, int& exit_code);     // profile, simulate
+void RegisterAgentCommand(CLI::App& root, int& exit_code);    // agent
 
 }  // namespace threatd::cli

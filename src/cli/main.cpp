@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   threatd::cli::RegisterAdminCommands(root, exit_code);
   threatd::cli::RegisterMlCommands(root, exit_code);
   threatd::cli::RegisterSimCommands(root, exit_code);
+  threatd::cli::RegisterAgentCommand(root, exit_code);
   CLI11_PARSE(root, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,113 @@
+// Publisher without a real broker: against an unreachable address it never
+// blocks, drops (and counts) what does not fit its queue, and fails what is
+// left at Stop; against librdkafka's mock cluster it delivers and reports
+// each delivery.
+#include "kafka/publisher.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "support/eventually.h"
+
+namespace threatd::kafka {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+ClusterSettings Cluster(std::string bootstrap) {
+  ClusterSettings c;
+  c.bootstrap_servers = std::move(bootstrap);
+  return c;
+}
+
+TEST(PublisherTest, BrokerUnreachablePublishNeverBlocksAndDropsAreCountedOnceTheQueueIsFull) {
+  metrics::Registry registry;
+  PublisherOptions o;
+  o.name = "dead";
+  o.queue_messages = 10;
+  // 127.0.0.1:1 refuses connections: nothing can ever be delivered.
+  auto p = Publisher::Create(Cluster("127.0.0.1:1"), o, Clock::System(), registry);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  (*p)->Start();
+  std::atomic<int> callbacks{0};
+  std::atomic<int> callback_errors{0};
+  const auto start = steady_clock::now();
+  int accepted = 0;
+  int refused = 0;
+  for (int i = 0; i < 25; ++i) {
+    Status s = (*p)->Publish("predictions", "10.0.0.1", "{\"n\":" + std::to_string(i) + "}", {{"h", "v"}},
+                             [&](const Status& outcome) {
+                               ++callbacks;
+                               if (!outcome.ok()) ++callback_errors;
+                             });
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      ++refused;
+      EXPECT_TRUE(s.retryable()) << s.ToString();
+    }
+  }
+  // Generous: a blocking producer would wait for the broker (seconds to minutes).
+  EXPECT_LT(steady_clock::now() - start, milliseconds(1000));
+  EXPECT_EQ(accepted, 10);
+  EXPECT_EQ(refused, 15);
+  auto stats = (*p)->Stats();
+  EXPECT_EQ(stats.published, 10u);
+  EXPECT_EQ(stats.dropped, 15u);
+  EXPECT_EQ(stats.delivered, 0u);
+  EXPECT_EQ(registry.GetCounter("threatd_kafka_producer_dropped_total", "", {{"producer", "dead"}}).Value(), 15u);
+  EXPECT_EQ((*p)->HealthCheck()["dropped"], 15);
+
+  (*p)->Stop(milliseconds(100));
+  EXPECT_EQ(callbacks.load(), 10) << "every accepted message is settled exactly once";
+  EXPECT_EQ(callback_errors.load(), 10);
+  EXPECT_EQ((*p)->Stats().failed, 10u);
+  EXPECT_FALSE((*p)->Publish("predictions", "", "{}").ok()) << "a stopped publisher refuses";
+  EXPECT_EQ((*p)->HealthCheck()["status"], "disabled");
+  EXPECT_EQ((*p)->HealthCheck()["stopped"], true);
+}
+
+TEST(PublisherTest, CreateNeverTouchesTheNetworkAndRejectsBadSettingsByName) {
+  metrics::Registry registry;
+  PublisherOptions o;
+  o.compression = "brotli";
+  auto p = Publisher::Create(Cluster("127.0.0.1:1"), o, Clock::System(), registry);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("compression.codec"), std::string::npos) << p.status().ToString();
+  auto none = Publisher::Create(Cluster(""), PublisherOptions{}, Clock::System(), registry);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("bootstrap_servers"), std::string::npos);
+}
+
+TEST(PublisherTest, MockClusterDeliversAndReportsEachMessage) {
+  metrics::Registry registry;
+  PublisherOptions o;
+  o.name = "mock";
+  o.extra = {{"test.mock.num.brokers", "1"}};
+  auto p = Publisher::Create(Cluster("mock:9092"), o, Clock::System(), registry);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  (*p)->Start();
+  std::mutex mu;
+  std::vector<Status> outcomes;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE((*p)->Publish("decisions", "203.0.113.7", "{}", {}, [&](const Status& s) {
+      std::lock_guard lock(mu);
+      outcomes.push_back(s);
+    }).ok());
+  }
+  ASSERT_TRUE(testing::Eventually([&] { return (*p)->Stats().delivered == 50; }, std::chrono::seconds(30)))
+      << (*p)->HealthCheck().dump();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(outcomes.size(), 50u);
+  for (const auto& s : outcomes) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ((*p)->HealthCheck()["status"], "ok");
+  EXPECT_EQ((*p)->Stats().failed, 0u);
+}
+
+}  // namespace
+}  // namespace threatd::kafka
