@@ -21,6 +21,10 @@ PACKAGES=(
   # Test-time servers and tools. Java and Maven run the test Kafka broker,
   # whose jars scripts/kafka-test-server.sh fetches from Maven Central.
   postgresql wrk iproute2 nftables openjdk-17-jre-headless maven
+  # The web console's end-to-end test drives Debian's Chromium with
+  # playwright-core (never a browser downloaded by npm); a font with
+  # Vietnamese glyphs for its screenshots.
+  chromium fonts-dejavu-core
 )
 
 missing=()

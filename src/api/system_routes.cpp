@@ -1,4 +1,5 @@
-// GET /, /health, /api/v1/health/detailed, /metrics, /api/v1/openapi.json, /docs.
+// GET /, /health, /api/v1/health/detailed, /metrics, /api/v1/openapi.json, /docs,
+// and the web console (ConsoleAssets) for every other GET path.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -6,6 +7,7 @@
 #include <map>
 
 #include "api/build_info.h"
+#include "api/console_assets.h"
 #include "api/routes.h"
 #include "http/error_mapping.h"
 
@@ -67,12 +69,19 @@ Response DocsFile(const DocsAssets& assets, const std::string& name) {
 void RegisterSystemRoutes(http::Router& router, ApiContext& ctx) {
   const std::string prefix = ctx.options.api_prefix;
 
-  router.Add(Method::kGet, "/", [](Request&) {
+  // "/" is the console for a browser (Accept: text/html) and the JSON banner
+  // of the original API for everything else.
+  auto console = ConsoleAssets::Load(ctx.assets_dir);
+  router.Add(Method::kGet, "/", [console](Request& req) {
+    if (req.Header("Accept").find("text/html") != std::string_view::npos) return console->Index();
     return Response::Json({{"message", "AI Threat Detection System API"},
                            {"docs", "/docs"},
+                           {"console", console->installed() ? nlohmann::json("/") : nlohmann::json(nullptr)},
                            {"version", build::kVersion},
                            {"service", "threatd"}});
-  }, RouteOptions{.inline_handler = true, .summary = "Service banner", .tag = "system"});
+  }, RouteOptions{.inline_handler = true, .summary = "Service banner (the web console for browsers)", .tag = "system"});
+  router.SetFallback([console](Request& req) { return console->Serve(req.path); },
+                     RouteOptions{.inline_handler = true, .summary = "Web console files", .tag = "system"});
 
   // Static: answers even when the database or Kafka is down.
   static const std::string kHealthy = R"({"status":"healthy"})";

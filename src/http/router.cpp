@@ -117,6 +117,18 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
   routes_.push_back(std::move(route));
 }
 
+void Router::SetFallback(Handler handler, RouteOptions options, std::string label) {
+  if (fallback_) throw std::invalid_argument("duplicate fallback route (already " + fallback_->pattern + ")");
+  auto route = std::make_unique<Route>();
+  route->method = Method::kGet;
+  route->pattern = std::move(label);
+  route->handler = std::move(handler);
+  route->options = std::move(options);
+  route->index = routes_.size();
+  fallback_ = route.get();
+  routes_.push_back(std::move(route));
+}
+
 void Router::AddWebSocket(std::string_view pattern, std::shared_ptr<WebSocketHandler> handler, Role min_role) {
   Node* node = Insert(pattern);
   if (node->websocket) throw std::invalid_argument("duplicate WebSocket route " + std::string(pattern));
@@ -185,8 +197,11 @@ void Router::Match(Method method, std::string_view path, RouteMatch* out) const 
     out->kind = RouteMatch::Kind::kBadPath;
     return;
   }
+  const bool fallback = fallback_ && (method == Method::kGet || method == Method::kHead);
   if (!node) {
-    out->kind = RouteMatch::Kind::kNotFound;
+    out->kind = fallback ? RouteMatch::Kind::kFound : RouteMatch::Kind::kNotFound;
+    out->route = fallback ? fallback_ : nullptr;
+    out->params.clear();
     return;
   }
   const Route* route = node->routes[static_cast<size_t>(method)];
@@ -204,7 +219,11 @@ void Router::Match(Method method, std::string_view path, RouteMatch* out) const 
     if (!out->allow.empty()) out->allow += ", ";
     out->allow += MethodName(static_cast<Method>(m));
   }
-  if (out->allow.empty()) out->kind = RouteMatch::Kind::kNotFound;  // WebSocket-only path
+  if (out->allow.empty()) {  // WebSocket-only path
+    out->kind = fallback ? RouteMatch::Kind::kFound : RouteMatch::Kind::kNotFound;
+    out->route = fallback ? fallback_ : nullptr;
+    out->params.clear();
+  }
 }
 
 void Router::MatchWebSocket(std::string_view path, RouteMatch* out) const {
@@ -227,6 +246,7 @@ std::vector<RouteInfo> Router::Routes() const {
   std::vector<RouteInfo> out;
   out.reserve(routes_.size() + ws_routes_.size());
   for (const auto& r : routes_) {
+    if (r.get() == fallback_) continue;
     out.push_back({r->method, r->pattern, r->options.min_role, r->options.summary, r->options.tag, false});
   }
   for (const auto& w : ws_routes_) out.push_back({Method::kGet, w->pattern, w->min_role, {}, {}, true});

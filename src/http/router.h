@@ -9,7 +9,11 @@
 //     parameter is a '/' in its value, never a separator; a bad escape is 400;
 //   - HEAD falls back to the GET route when no HEAD route exists;
 //   - unknown path -> kNotFound; known path, other method -> kMethodNotAllowed
-//     with the Allow list.
+//     with the Allow list;
+//   - SetFallback(): a GET (and HEAD) to a path no route matches goes to the
+//     fallback handler instead of kNotFound (the console's single-page-app
+//     files and index.html); the handler decides what it answers, 404 included.
+//     The fallback is not a pattern, so Routes() does not list it.
 //
 // Registration (Add/AddWebSocket) happens at start-up and throws
 // std::invalid_argument on a malformed or duplicate pattern: that is a
@@ -90,6 +94,9 @@ class Router {
 
   void Add(Method method, std::string_view pattern, Handler handler, RouteOptions options = {});
   void AddWebSocket(std::string_view pattern, std::shared_ptr<WebSocketHandler> handler, Role min_role = Role::kPublic);
+  // The handler for GET/HEAD to paths that match no route (at most one; a
+  // second call throws std::invalid_argument). Its metrics label is `label`.
+  void SetFallback(Handler handler, RouteOptions options = {}, std::string label = "/{console}");
 
   // `path` is the raw path (no query). `out` is reused to avoid allocations.
   void Match(Method method, std::string_view path, RouteMatch* out) const;
@@ -106,7 +113,8 @@ class Router {
   const Node* Find(std::string_view path, Params* params, bool* bad_path) const;
 
   std::unique_ptr<Node> root_;
-  std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<std::unique_ptr<Route>> routes_;  // the fallback too (its stats slot), not in Routes()
+  const Route* fallback_ = nullptr;
   std::vector<std::unique_ptr<WebSocketRoute>> ws_routes_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "ml/gzip.h"
 #include "ml/loaded_model.h"
+#include "ml/model_card.h"
 #include "ml/onnx_import.h"
 #include "ml/xgboost_import.h"
 
@@ -140,7 +141,7 @@ Status CheckModelShape(const ml::ModelBundle& b) {
 }
 
 nlohmann::json ModelMetadata(const ml::ModelBundle& b, std::string_view file_format) {
-  return {{"model_type", ml::ModelTypeName(b.model_type)},
+  nlohmann::json meta = {{"model_type", ml::ModelTypeName(b.model_type)},
           {"source_format", file_format},
           {"expected_input_features", b.features.size()},
           {"actual_input_features", b.features.size()},
@@ -160,6 +161,10 @@ nlohmann::json ModelMetadata(const ml::ModelBundle& b, std::string_view file_for
             {"validation_protocol", b.card.validation_protocol},
             {"data_sources", b.card.data_sources},
             {"notes", b.card.notes}}}};
+  // The validation metrics (per-class precision/recall/F1, confusion matrix)
+  // for the console's model card; absent when the card has none.
+  if (!b.card.validation.classes.empty()) ml::ToJson(meta["card"]["validation"], b.card.validation);
+  return meta;
 }
 
 Result<PreparedUpload> PrepareUpload(const UploadRequest& req, Clock::WallTime now) {

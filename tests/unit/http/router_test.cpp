@@ -192,5 +192,50 @@ TEST(RouterScale, ManyRoutesAllMatch) {
   }
 }
 
+
+// The console's fallback (Router::SetFallback): GET/HEAD to unmatched paths,
+// never other methods, never a path a route matches, not in Routes().
+TEST(RouterFallback, UnmatchedGetGoesToTheFallbackOnly) {
+  Router r;
+  r.Add(Method::kGet, "/api/v1/models", Named("list"));
+  r.Add(Method::kPost, "/api/v1/keys", Named("create"));
+  r.SetFallback(Named("console"));
+  RouteMatch m;
+  r.Match(Method::kGet, "/dashboard", &m);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(HandlerName(m), "console");
+  r.Match(Method::kHead, "/assets/app.js", &m);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(HandlerName(m), "console");
+  r.Match(Method::kGet, "/api/v1/models", &m);
+  EXPECT_EQ(HandlerName(m), "list");
+  r.Match(Method::kPost, "/dashboard", &m);
+  EXPECT_EQ(m.kind, RouteMatch::Kind::kNotFound);
+  // A known path with another method stays 405 (the fallback never hides it).
+  r.Match(Method::kGet, "/api/v1/keys", &m);
+  EXPECT_EQ(m.kind, RouteMatch::Kind::kMethodNotAllowed);
+  EXPECT_EQ(r.Routes().size(), 2u);
+  EXPECT_EQ(r.routes().size(), 3u);  // the fallback has a stats slot
+  EXPECT_THROW(r.SetFallback(Named("again")), std::invalid_argument);
+}
+
+TEST(RouterFallback, WebSocketOnlyPathFallsBackForPlainGet) {
+  Router r;
+  struct Nop : WebSocketHandler {
+    void OnOpen(const std::shared_ptr<WebSocketSession>&) override {}
+    void OnMessage(const std::shared_ptr<WebSocketSession>&, std::string_view) override {}
+    void OnClose(const std::shared_ptr<WebSocketSession>&) override {}
+  };
+  r.AddWebSocket("/ws/realtime", std::make_shared<Nop>());
+  r.SetFallback(Named("console"));
+  RouteMatch m;
+  r.Match(Method::kGet, "/ws/realtime", &m);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);  // the console handler answers 404 for /ws itself
+  EXPECT_EQ(HandlerName(m), "console");
+  r.MatchWebSocket("/ws/realtime", &m);
+  EXPECT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_NE(m.websocket, nullptr);
+}
+
 }  // namespace
 }  // namespace threatd::http
