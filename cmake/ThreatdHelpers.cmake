@@ -11,11 +11,14 @@ function(threatd_add_library name)
   target_link_libraries(threatd_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# threatd_add_test(name LABEL unit|integration|e2e SOURCES... DEPS... [PROPERTIES k v...])
+# threatd_add_test(name LABEL unit|integration|e2e SOURCES... DEPS... [PROPERTIES k v...]
+#                  [FIXTURES f...])
 #   A GoogleTest executable registered with CTest under its label. PROPERTIES
-#   are extra CTest properties for every test case (e.g. FIXTURES_REQUIRED postgres).
+#   are extra CTest properties for every test case (e.g. FIXTURES_REQUIRED
+#   postgres): single values only, since gtest_discover_tests splits lists.
+#   FIXTURES sets FIXTURES_REQUIRED to several fixtures (e.g. postgres kafka).
 function(threatd_add_test name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS;PROPERTIES;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${THREATD_WARNING_FLAGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -30,4 +33,13 @@ function(threatd_add_test name)
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "THREATD_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
                ${ARG_PROPERTIES}
     DISCOVERY_TIMEOUT 60)
+  if(ARG_FIXTURES)
+    # Runs at ctest time after the discovered tests are defined: their names
+    # are in ${name}_TESTS (gtest_discover_tests' TEST_LIST).
+    set(_fixtures ${CMAKE_CURRENT_BINARY_DIR}/${name}_fixtures.cmake)
+    file(WRITE ${_fixtures} "foreach(t IN LISTS ${name}_TESTS)\n"
+                            "  set_tests_properties(\"\${t}\" PROPERTIES FIXTURES_REQUIRED \"${ARG_FIXTURES}\")\n"
+                            "endforeach()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_fixtures})
+  endif()
 endfunction()

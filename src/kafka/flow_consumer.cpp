@@ -276,6 +276,10 @@ struct FlowConsumer::Impl {
                      {"enable.auto.commit", "false"},
                      {"enable.auto.offset.store", "false"},
                      {"enable.partition.eof", "false"},
+                     // A dead instance's partitions move to the others after
+                     // 10 s without heartbeats (librdkafka's default is 45 s).
+                     {"session.timeout.ms", "10000"},
+                     {"heartbeat.interval.ms", "3000"},
                      {"statistics.interval.ms", std::to_string(o.stats_interval.count())},
                      {"reconnect.backoff.ms", std::to_string(o.backoff_initial.count())},
                      {"reconnect.backoff.max.ms", std::to_string(o.backoff_max.count())},

@@ -1,20 +1,27 @@
-// Two `threatd serve` instances on one PostgreSQL database: a change made
-// through one - policy, enforcement mode, data source flag, whitelist,
-// manual decision and its revocation, model activation - is what the other
-// serves within two seconds (PostgreSQL LISTEN/NOTIFY, storage/change_feed.h).
-// Every check reads state the second instance keeps in memory (the healer's
-// policy and decisions, the source flags, the loaded models), not rows it
-// would read from the database anyway.
+// Two `threatd serve` instances on one PostgreSQL database:
+// - a change made through one - policy, enforcement mode, data source flag,
+//   whitelist, manual decision and its revocation, model activation - is what
+//   the other serves within two seconds (PostgreSQL LISTEN/NOTIFY,
+//   storage/change_feed.h). Every check reads state the second instance keeps
+//   in memory (the healer's policy and decisions, the source flags, the
+//   loaded models), not rows it would read from the database anyway;
+// - in one Kafka consumer group they share a topic's partitions, and after a
+//   kill -9 of one mid-stream the other takes its partitions over: every
+//   produced flow is stored, none twice.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
 
 #include "support/eventually.h"
 #include "support/http_client.h"
+#include "support/kafka_test_broker.h"
 #include "threatd_process.h"
 
 namespace threatd::testing {
@@ -66,13 +73,14 @@ class Instance {
     proc_.SetEnv("DATABASE_URL", db_url);
     proc_.SetEnv("THREATD_MODELS_DIR", models_dir);
   }
+  void SetEnv(const std::string& name, const std::string& value) { proc_.SetEnv(name, value); }
+  ThreatdProcess& process() { return proc_; }
   bool Start(std::string* error) {
     if (!proc_.Start(error)) return false;
     client_ = std::make_unique<HttpClient>("127.0.0.1", proc_.port());
     return true;
   }
   void UseKey(const std::string& key) { key_ = key; }
-  const ThreatdProcess& process() const { return proc_; }
 
   TestResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
                     const std::string& content_type = "application/json") {
@@ -178,6 +186,90 @@ TEST(ClusterE2E, ChangesThroughOneInstanceReachTheOtherWithinTwoSeconds) {
   EXPECT_TRUE(Eventually([&] { return b.Health()["models"]["attack_classifier"]["id"] == model; }, kPropagation))
       << b.Health()["models"].dump();
 
+  std::filesystem::remove_all(models_dir);
+}
+
+// A flow in the envelope format (docs/kafka.md), distinct per i.
+std::string FlowMessage(int i) {
+  const nlohmann::json features = {{" Destination Port", 80 + i % 5},  {" Flow Duration", 1000 + i},
+                                   {" Total Fwd Packets", 1 + i % 7},  {" Total Backward Packets", i % 3},
+                                   {"Flow Bytes/s", 100.5 * (1 + i % 11)}, {" Flow Packets/s", 10 + i % 13},
+                                   {"FIN Flag Count", i % 2},          {" ACK Flag Count", i % 4}};
+  return nlohmann::json{{"features", features}, {"src_ip", fmt::format("10.1.{}.{}", i / 250 % 250, i % 250)}}.dump();
+}
+
+int64_t Scalar(const std::string& url, const std::string& sql) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+TEST(ClusterE2E, TwoInstancesShareTheTopicAndAKill9LosesAndDuplicatesNothing) {
+  SharedDatabase db;
+  ASSERT_EQ(db.Problem(), "");
+  auto broker = KafkaTestBroker::FromFixture();
+  ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+  auto flows = ScopedKafkaTopic::Create(*broker, UniqueKafkaName("cluster-flows"), 6);
+  ASSERT_TRUE(flows.ok()) << flows.status().ToString();
+  // The broker creates no topic by itself: everything the instances use.
+  std::vector<ScopedKafkaTopic> others;
+  std::map<std::string, std::string> env = {{"KAFKA_BOOTSTRAP_SERVERS", broker->bootstrap()},
+                                            {"KAFKA_TOPIC_REALTIME_DATA", flows->name()},
+                                            {"KAFKA_GROUP_ID", UniqueKafkaName("cluster-group")}};
+  for (const char* var : {"KAFKA_TOPIC_EXTERNAL_DATA", "KAFKA_TOPIC_PREDICTIONS", "THREATD_KAFKA_TOPIC_ACTIONS"}) {
+    auto t = ScopedKafkaTopic::Create(*broker, UniqueKafkaName("cluster-aux"), 1);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    env[var] = t->name();
+    others.push_back(std::move(*t));
+  }
+  for (const std::string& dlq : {flows->name() + ".dlq", env["KAFKA_TOPIC_EXTERNAL_DATA"] + ".dlq"}) {
+    ASSERT_TRUE(broker->CreateTopic(dlq, 1).ok());
+  }
+
+  char tmpl[] = "/tmp/threatd-cluster-models-XXXXXX";
+  const std::string models_dir = ::mkdtemp(tmpl);
+  Instance a(db.url(), models_dir), b(db.url(), models_dir);
+  for (const auto& [k, v] : env) {
+    a.SetEnv(k, v);
+    b.SetEnv(k, v);
+  }
+  std::string error;
+  ASSERT_TRUE(a.Start(&error)) << error;
+  a.UseKey(a.process().admin_key());
+  ASSERT_TRUE(b.Start(&error)) << error;
+  b.UseKey(a.process().admin_key());
+  auto assigned = [](Instance& i) { return i.Health()["consumers"]["internal"]["assigned_partitions"].size(); };
+  ASSERT_TRUE(Eventually([&] { return assigned(a) + assigned(b) == 6 && assigned(a) > 0 && assigned(b) > 0; }, 60s))
+      << a.Health()["consumers"].dump() << "\n" << b.Health()["consumers"].dump();
+
+  constexpr int kFlows = 20000;
+  auto producer = KafkaTestProducer::Create(broker->bootstrap());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  for (int i = 0; i < kFlows; ++i) {
+    ASSERT_TRUE(producer->Produce(flows->name(), {std::to_string(i), FlowMessage(i), {}, -1}).ok());
+  }
+  ASSERT_TRUE(producer->Flush().ok());
+
+  const std::string count = "SELECT count(*) FROM traffic_data WHERE kafka_topic = '" + flows->name() + "'";
+  // Mid-stream: some stored, far from all.
+  ASSERT_TRUE(Eventually([&] { return Scalar(db.url(), count) >= kFlows / 10; }, 60s)) << Scalar(db.url(), count);
+  a.process().Stop(SIGKILL);
+  const int64_t at_kill = Scalar(db.url(), count);
+  EXPECT_LT(at_kill, kFlows) << "the stream was over before the kill; the test proves nothing";
+
+  // B takes the partitions over (after the group's session timeout) and
+  // re-reads from A's last commits: duplicates are skipped by position.
+  EXPECT_TRUE(Eventually([&] { return Scalar(db.url(), count) == kFlows; }, 120s))
+      << Scalar(db.url(), count) << " of " << kFlows << " stored";
+  EXPECT_EQ(Scalar(db.url(), "SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM traffic_data WHERE "
+                             "kafka_topic = '" + flows->name() + "'"),
+            kFlows);
+  EXPECT_EQ(Scalar(db.url(), "SELECT count(*) FROM threat_predictions p JOIN traffic_data t ON t.id = "
+                             "p.traffic_data_id WHERE t.kafka_topic = '" + flows->name() + "'"),
+            kFlows)
+      << "every stored flow is scored exactly once";
+  EXPECT_TRUE(Eventually([&] { return b.Health()["consumers"]["internal"]["assigned_partitions"].size() == 6; }))
+      << b.Health()["consumers"].dump();
   std::filesystem::remove_all(models_dir);
 }
 
