@@ -94,7 +94,7 @@ http::Response ConsoleAssets::Index() const {
   return r;
 }
 
-http::Response ConsoleAssets::Serve(std::string_view path) const {
+http::Response ConsoleAssets::Serve(std::string_view path, bool wants_html) const {
   if (IsReservedPath(path))
     return http::Response::FromStatus(
         Status::NotFound(fmt::format("no endpoint at {}", path), "see /docs for the list of endpoints"));
@@ -112,6 +112,9 @@ http::Response ConsoleAssets::Serve(std::string_view path) const {
         Status::NotFound(fmt::format("no console file at {}", path),
                          installed() ? "the console was rebuilt: reload the page"
                                      : "the web console is not built: run `make` (needs npm)"));
+  if (!wants_html)
+    return http::Response::FromStatus(
+        Status::NotFound(fmt::format("no endpoint at {}", path), "see /docs for the list of endpoints"));
   return Index();
 }
 

@@ -11,7 +11,10 @@
 //     for a year ("immutable"), everything else is revalidated (no-cache);
 //   - a missing path whose last segment has an extension: 404 (a broken
 //     asset link must not come back as HTML);
-//   - any other path: index.html (single-page-app routes like /dashboard).
+//   - any other path: index.html (single-page-app routes like /dashboard)
+//     when the client takes HTML (a browser navigating); for API clients
+//     (curl, scripts: no text/html in Accept) the API's 404 JSON, so a typo
+//     in an endpoint path is not answered 200 with a web page.
 // When the console is not installed (npm missing at build time), Index()
 // answers 503 with a page that says how to build it.
 //
@@ -34,7 +37,8 @@ class ConsoleAssets {
   static std::shared_ptr<const ConsoleAssets> Load(const std::string& assets_dir);
 
   bool installed() const { return files_.count("/index.html") != 0; }
-  http::Response Serve(std::string_view path) const;
+  // `wants_html`: the request's Accept header names text/html.
+  http::Response Serve(std::string_view path, bool wants_html = true) const;
   http::Response Index() const;
 
   // True for paths the console must never answer (API, WebSocket, docs, probes).

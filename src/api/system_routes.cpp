@@ -80,7 +80,9 @@ void RegisterSystemRoutes(http::Router& router, ApiContext& ctx) {
                            {"version", build::kVersion},
                            {"service", "threatd"}});
   }, RouteOptions{.inline_handler = true, .summary = "Service banner (the web console for browsers)", .tag = "system"});
-  router.SetFallback([console](Request& req) { return console->Serve(req.path); },
+  router.SetFallback([console](Request& req) {
+    return console->Serve(req.path, req.Header("Accept").find("text/html") != std::string_view::npos);
+  },
                      RouteOptions{.inline_handler = true, .summary = "Web console files", .tag = "system"});
 
   // Static: answers even when the database or Kafka is down.

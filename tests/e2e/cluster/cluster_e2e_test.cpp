@@ -161,6 +161,9 @@ TEST(ClusterE2E, ChangesThroughOneInstanceReachTheOtherWithinTwoSeconds) {
   EXPECT_TRUE(Eventually([&] { return a.Health()["self_healing"]["active"] == 0; }, kPropagation))
       << a.Health()["self_healing"].dump();
   EXPECT_TRUE(Eventually([&] { return b.Health()["self_healing"]["active"] == 0; }, kPropagation));
+  // A's own whitelist (its matcher's cache) has B's entry, and refuses by it.
+  EXPECT_TRUE(Eventually([&] { return a.Health()["whitelist"]["entries"] == 1; }, kPropagation))
+      << a.Health()["whitelist"].dump();
   EXPECT_EQ(a.Call("POST", "/api/v1/actions", R"({"target":"198.51.100.8"})").status, 409)
       << "A must see B's whitelist entry";
 

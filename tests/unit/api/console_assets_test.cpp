@@ -59,6 +59,14 @@ TEST_F(ConsoleAssetsTest, SinglePageRoutesGetIndexHtml) {
   }
 }
 
+TEST_F(ConsoleAssetsTest, PageRoutesAre404JsonForClientsThatDoNotTakeHtml) {
+  auto c = ConsoleAssets::Load(dir_);
+  auto r = c->Serve("/nope", /*wants_html=*/false);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.content_type.find("json"), std::string::npos);
+  EXPECT_EQ(c->Serve("/assets/index-Ab12.js", /*wants_html=*/false).status, 200);  // files are files
+}
+
 TEST_F(ConsoleAssetsTest, NeverShadowsApiDocsProbesOrWebSocket) {
   auto c = ConsoleAssets::Load(dir_);
   for (const char* path : {"/api", "/api/v1/nope", "/ws", "/ws/realtime", "/docs/x.js", "/health/x", "/metrics"}) {
