@@ -78,7 +78,9 @@ try {
     await page.waitForLoadState('networkidle');
     let total = 0;
     for (const r of initialAssets) total += gzipSync(await r.body()).length;
-    total += gzipSync(Buffer.from(await (await fetch(`${server.base}/dashboard`)).text())).length;
+    const index = await fetch(`${server.base}/dashboard`, { headers: { Accept: 'text/html' } });
+    expect(index.status === 200 && (index.headers.get('content-type') ?? '').startsWith('text/html'), 'index.html');
+    total += gzipSync(Buffer.from(await index.text())).length;
     console.log(`       initial route: ${initialAssets.length} assets, ${(total / 1024).toFixed(1)} kB gzipped`);
     expect(total <= MAX_INITIAL_GZIP, `initial route is ${total} bytes gzipped`);
   });
