@@ -19,3 +19,5 @@ if [[ $(id -u) -eq 0 ]]; then
 else
   echo "skipped: needs root (it works in a throw-away network namespace, never on the host firewall)"
 fi
+echo "== Kafka ingestion (backlog of 1M flows into SQLite, PostgreSQL; produce -> WebSocket latency at half rate)"
+bash "$root/bench/kafka/run.sh" "$b/bin/threatd"

@@ -8,6 +8,7 @@ pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(NFTABLES REQUIRED IMPORTED_TARGET libnftables)
 find_package(nlohmann_json 3.10 REQUIRED)
+find_package(simdjson REQUIRED)  # Kafka flow messages: parsed on the hot path
 find_package(yaml-cpp REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)

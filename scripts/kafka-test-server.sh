@@ -253,7 +253,12 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 EOF
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # An id starting with '-' would be read as an option by the storage tool
+  # (1 start in 64 failed with "argument --cluster-id/-t: expected one argument").
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  done
   if ! java -Xmx256m -cp "$CACHE/*" "-Dlog4j.configuration=file:$dir/log4j.properties" \
         kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
     cat "$dir/format.log" >&2

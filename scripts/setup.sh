@@ -15,7 +15,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev clang
   # nftables enforcement backend (in-process, one transaction per batch).
   libnftables-dev
-  nlohmann-json3-dev libyaml-cpp-dev
+  nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Test-time servers and tools. Java and Maven run the test Kafka broker,

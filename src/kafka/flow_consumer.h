@@ -81,7 +81,7 @@ struct FlowConsumerOptions {
   // models' default branches, as the original's 42-feature payloads need.
   std::vector<std::string> required_features;
   size_t batch_max_messages = 5000;
-  std::chrono::milliseconds batch_wait{50};
+  std::chrono::milliseconds batch_wait{10};
   size_t max_batches_in_flight = 4;            // submitted, not yet committed
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};

@@ -111,7 +111,7 @@ TEST(FlowMessageTest, ErrorsSayWhatIsWrong) {
   ExpectError(R"({"features": {}})", "'features' is empty");
   ExpectError(R"({})", "empty object");
   ExpectError(R"({"src_bytes": 1, "dst_bytes": 2, "flag": 3})",
-              "none of the 3 keys ('dst_bytes', 'flag', 'src_bytes') is a known feature name");
+              "none of the 3 keys ('src_bytes', 'dst_bytes', 'flag') is a known feature name");  // in message order
   ExpectError(R"({" Flow Duration": "abc"})", "feature ' Flow Duration': 'abc' is not a number");
   ExpectError(R"({" Flow Duration": true})", "expected a number, found boolean");
   ExpectError(R"({" Flow Duration": {"x": 1}})", "expected a number, found object");

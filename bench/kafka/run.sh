@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Kafka ingestion benchmark: a real broker (scripts/kafka-test-server.sh), a
+# backlog of simulated flows on a topic of several partitions, and a real
+# `threatd serve` consuming it into each storage backend; then the latency
+# from produce to the /ws/realtime `prediction` message at half the measured
+# rate. Prints one line per measurement (docs/benchmarks.md "Kafka ingestion").
+#
+#   bench/kafka/run.sh [build/release/bin/threatd]
+#
+# Environment (all optional):
+#   COUNT=1000000          flows in the backlog (produced once, before any server
+#                          runs; every backend consumes all of it with its own group)
+#   PARTITIONS=6           partitions of the topic
+#   BACKENDS="sqlite postgres"
+#   LATENCY_SECONDS=20     length of each latency run (0 skips it)
+#   LATENCY_RATE=          flows/s of the latency runs (default: half the
+#                          backend's measured ingestion rate)
+#   PG_URL=postgresql://…  use this server (else scripts/pg-test-server.sh
+#                          starts a throw-away one)
+#   THREATD_* / KAFKA_*    passed to the server (e.g. THREATD_KAFKA_BATCH_WAIT=10ms)
+#
+# The server gets THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 (the hub
+# otherwise coalesces predictions above 500/s per client, and the latency
+# client would miss them) and THREATD_REALTIME_CLIENT_QUEUE=65536 (a client
+# falling a few ms behind at tens of thousands per second would otherwise
+# lose the oldest of 512 queued messages). Both only affect the WebSocket.
+#
+# Ingestion rate: from the first health poll that shows stored flows to the
+# one that shows all COUNT stored (polled every 0.5 s from
+# /api/v1/health/detailed consumers.internal.flows_stored), so model loading
+# and the consumer's start-up are not counted; server CPU (user+system) and
+# the broker's CPU over the same interval, the server's peak RSS (VmHWM).
+# Reference: the original system's ~500 flows/s (issue 6: one message per
+# poll, one commit per message; not runnable here, so quoted, not measured).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$(realpath "${1:-$root/build/release/bin/threatd}")
+producer=$(dirname "$bin")/../bench/kafka/bench_kafka_produce
+[[ -x $producer ]] || { echo "missing $producer: cmake --build --preset release --target bench_kafka_produce" >&2; exit 1; }
+count=${COUNT:-1000000}
+partitions=${PARTITIONS:-6}
+backends=${BACKENDS:-sqlite postgres}
+latency_s=${LATENCY_SECONDS:-20}
+topic=bench-flows
+original=500
+tck=$(getconf CLK_TCK)
+work=$(mktemp -d)
+pid=""
+pg_dir=""
+kafka_dir="$work/kafka"
+cleanup() {
+  if [[ -n $pid ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [[ -n $pg_dir ]]; then bash "$root/scripts/pg-test-server.sh" stop "$pg_dir" >/dev/null 2>&1 || true; fi
+  bash "$root/scripts/kafka-test-server.sh" stop "$kafka_dir" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(date -u +%FT%TZ), load $(load)"
+bootstrap=$(bash "$root/scripts/kafka-test-server.sh" start "$kafka_dir")
+broker_pid=$(cat "$kafka_dir/broker.pid")
+echo "== broker $bootstrap, topic $topic ($partitions partitions), backlog of $count flows"
+"$producer" --bootstrap "$bootstrap" --topic "$topic" --partitions "$partitions" --count "$count" \
+  --profile "$root/models/traffic_profile.json.gz" --seed 7 >"$work/backlog.json"
+jq -r '"produced: \(.delivered) of \(.messages) flows (\(.mean_bytes) bytes each, lz4), \(.per_second | floor) flows/s, \(.acked_seconds * 10 | floor / 10) s"' "$work/backlog.json"
+
+# run <backend> [DATABASE_URL]: one server consuming the backlog, then the latency run.
+run() {
+  local label=$1 db=${2:-} dir
+  dir=$(mktemp -d "$work/run.XXXX")
+  ( cd "$dir" && exec env ${db:+DATABASE_URL=$db} THREATD_MODELS_DEFAULTS_DIR="$root/models" \
+      KAFKA_BOOTSTRAP_SERVERS="$bootstrap" KAFKA_TOPIC_REALTIME_DATA="$topic" KAFKA_GROUP_ID="bench-$label-$$" \
+      THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 THREATD_REALTIME_CLIENT_QUEUE=65536 \
+      "$bin" serve --port 0 --data-dir "$dir" --log-level warn >"$dir/out" 2>"$dir/err" ) &
+  pid=$!
+  for _ in $(seq 600); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
+  local url admin
+  url=$(grep -o 'http://[0-9.]*:[0-9]*' "$dir/out" | tail -1)
+  admin=$(grep -o 'tdk_[A-Za-z0-9_]*' "$dir/out" | head -1)
+  [[ -n $url && -n $admin ]] || { echo "server did not start:"; cat "$dir/err"; return 1; }
+  stored() {
+    curl -s -H "Authorization: Bearer $admin" "$url/api/v1/health/detailed" |
+      jq -r '.checks.consumers.internal | "\(.flows_stored // 0) \(.duplicates // 0) \(.batches_failed // 0) \(.state)"'
+  }
+  local t0="" c0=0 cpu0=0 bcpu0=0 n dup failed state now deadline=$((SECONDS + 1800)) last_change=$SECONDS prev=-1
+  while :; do
+    read -r n dup failed state < <(stored)
+    now=$(date +%s.%N)
+    if [[ -z $t0 && $n -gt 0 ]]; then t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); fi
+    if ((n >= count)); then break; fi
+    if ((n != prev)); then prev=$n; last_change=$SECONDS; fi
+    if ((SECONDS - last_change > 60 || SECONDS > deadline)); then
+      echo "$label: stuck at $n of $count stored (state $state, batches_failed $failed); server log:"; tail -20 "$dir/err"
+      return 1
+    fi
+    sleep 0.5
+  done
+  local cpu1 bcpu1 hwm rate
+  cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid")
+  # The topic may hold more than the backlog (an earlier backend's latency
+  # run): drain it, uncounted, so the latency run starts with no lag.
+  for _ in $(seq 240); do
+    [[ $(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/health/detailed" |
+         jq -r '.checks.consumers.internal.lag_total // -1') == 0 ]] && break
+    sleep 0.5
+  done
+  hwm=$(awk '/VmHWM/{printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+  rate=$(awk -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" 'BEGIN{printf "%.0f", (n - c0) / (t1 - t0)}')
+  local batch
+  batch=$(curl -sS "$url/metrics" | awk '/^threatd_pipeline_batch_seconds_sum/{s=$2} /^threatd_pipeline_batch_seconds_count/{c=$2}
+    END{if (c > 0) printf "%.1f ms (%d batches, %.0f flows each)", 1000 * s / c, c, '"$count"' / c}')
+  awk -v l="$label" -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" -v r="$rate" -v o="$original" \
+      -v cpu=$(( (cpu1 - cpu0) / tck )) -v bcpu=$(( (bcpu1 - bcpu0) / tck )) -v hwm="$hwm" -v dup="$dup" \
+      -v b="$batch" -v ld="$(load)" 'BEGIN{
+    printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %d s (%.1f us/flow), broker CPU %d s, peak RSS %d MB, duplicates %d, batch %s, load %s\n",
+      l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, ld}'
+  if ((latency_s > 0)); then
+    local lrate=${LATENCY_RATE:-$(( rate / 2 ))}
+    "$producer" --bootstrap "$bootstrap" --topic "$topic" --latency --rate "$lrate" --duration "$latency_s" \
+      --ws "${url#http://}" --api-key "$admin" --profile "$root/models/traffic_profile.json.gz" --seed 11 \
+      >"$dir/latency.json" || { echo "$label: latency run failed"; cat "$dir/latency.json"; }
+    jq -r --arg l "$label" --arg ld "$(load)" '
+      def s(x): if x == null then "n/a" else "p50 \(x.p50_ms * 10 | floor / 10) / p99 \(x.p99_ms * 10 | floor / 10) / max \(x.max_ms | floor) ms" end;
+      "\($l) latency at \(.rate) flows/s for \(.produce_seconds | floor) s: produce -> WebSocket \(s(.produce_to_ws)); " +
+      "\(.received) of \(.delivered) predictions matched (\(.missing) missing); " +
+      "produce -> stored (created_at, ms resolution) \(s(.produce_to_created_at)); created_at -> WebSocket \(s(.created_at_to_ws)); load \($ld)"' \
+      "$dir/latency.json"
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  du -sh "$dir" | awk '{print "  data dir: " $1}'
+  rm -rf "$dir"
+}
+
+for b in $backends; do
+  case $b in
+    sqlite) run sqlite ;;
+    postgres)
+      url=${PG_URL:-}
+      if [[ -z $url ]]; then
+        pg_dir="$work/pg"
+        bash "$root/scripts/pg-test-server.sh" start "$pg_dir" >/dev/null
+        url=$(cat "$pg_dir/url")
+      fi
+      run postgres "$url" ;;
+    *) echo "unknown backend '$b' (sqlite, postgres)" >&2; exit 2 ;;
+  esac
+done
