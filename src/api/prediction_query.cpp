@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
+#include "storage/traffic_repository.h"
 
 namespace threatd::api {
 namespace {
@@ -58,6 +61,44 @@ Result<storage::PredictionFilter> ParsePredictionFilter(const http::Request& req
   ParseText(req, "attack_type", &f.attack_type);
   ParseText(req, "action_type", &f.action_type);
   return f;
+}
+
+Result<storage::TimelineQuery> ParseTimelineQuery(const http::Request& req, Clock::WallTime now) {
+  constexpr auto kDefaultSpan = std::chrono::hours(1);
+  auto range = ParseTimeRange(req);
+  if (!range.ok()) return range.status();
+  storage::TimelineQuery q;
+  if (range->since && range->until) {
+    q.since = *range->since;
+    q.until = *range->until;
+  } else if (range->since) {
+    q.since = *range->since;
+    q.until = *range->since + kDefaultSpan;
+  } else {
+    q.until = range->until.value_or(now);
+    q.since = q.until - kDefaultSpan;
+  }
+  if (auto v = req.Query("buckets")) {
+    auto n = IntParam("buckets", *v, 1, storage::kMaxTimelineBuckets);
+    if (!n.ok()) return n.status();
+    q.buckets = *n;
+  }
+  if (Status s = storage::CheckTimelineQuery(q); !s.ok())
+    return Status::Validation(s.message(), s.hint().empty() ? "use ISO-8601 times like 2026-11-22T20:34:50Z" : s.hint());
+  return q;
+}
+
+Result<TopSourcesQuery> ParseTopSourcesQuery(const http::Request& req) {
+  TopSourcesQuery q;
+  auto range = ParseTimeRange(req);
+  if (!range.ok()) return range.status();
+  q.range = *range;
+  if (auto v = req.Query("limit")) {
+    auto n = IntParam("limit", *v, 1, storage::kMaxTopSources);
+    if (!n.ok()) return n.status();
+    q.limit = *n;
+  }
+  return q;
 }
 
 }  // namespace threatd::api

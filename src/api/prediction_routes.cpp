@@ -1,8 +1,11 @@
-// Predictions: {prefix}/predictions/recent|stats|threats|attacks|actions|
-// attack-distribution|action-distribution|{traffic_data_id} (viewer). Each
-// request is one repository call, one SQL statement (stats: three in one
-// snapshot), filters applied before limit/offset.
+// Predictions: {prefix}/predictions/recent|stats|timeline|top-sources|
+// threats|attacks|actions|attack-distribution|action-distribution|
+// {traffic_data_id} (viewer). Each request is one repository call, one SQL
+// statement (stats: three in one snapshot), filters applied before
+// limit/offset.
 #include <fmt/format.h>
+
+#include <chrono>
 
 #include "api/prediction_json.h"
 #include "api/prediction_query.h"
@@ -55,6 +58,39 @@ void RegisterPredictionRoutes(http::Router& router, ApiContext& ctx) {
                            {"attack_type_distribution", DistributionJson(st->attack_types)},
                            {"recent_predictions", CompleteListJson(st->recent)}});
   }, Viewer("Totals, attack rate (%), attack types without BENIGN, 20 newest predictions"));
+
+  router.Add(Method::kGet, base + "/timeline", [&traffic, &clock = ctx.clock](Request& req) {
+    auto q = ParseTimelineQuery(req, clock.Now());
+    if (!q.ok()) return Response::FromStatus(q.status());
+    auto buckets = traffic.Timeline(*q);
+    if (!buckets.ok()) return Response::FromStatus(buckets.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : *buckets)
+      out.push_back({{"start", FormatIso8601(b.start)}, {"end", FormatIso8601(b.end)}, {"total", b.total},
+                     {"attacks", b.attacks}});
+    const double width = buckets->size() > 1
+                             ? std::chrono::duration<double>((*buckets)[1].start - (*buckets)[0].start).count()
+                             : std::chrono::duration<double>(q->until - q->since).count();
+    return Response::Json({{"since", FormatIso8601(q->since)},
+                           {"until", FormatIso8601(q->until)},
+                           {"bucket_seconds", width},
+                           {"buckets", std::move(out)}});
+  }, Viewer("Flows and attack flows per equal time bucket (default: the last hour in 60 buckets)"));
+
+  router.Add(Method::kGet, base + "/top-sources", [&traffic](Request& req) {
+    auto q = ParseTopSourcesQuery(req);
+    if (!q.ok()) return Response::FromStatus(q.status());
+    auto rows = traffic.TopSources(q->range, q->limit);
+    if (!rows.ok()) return Response::FromStatus(rows.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *rows) {
+      out.push_back({{"src_ip", r.src_ip},
+                     {"attacks", r.attacks},
+                     {"last_seen", FormatIso8601(r.last_seen)},
+                     {"top_attack_type", r.top_attack_type ? nlohmann::json(*r.top_attack_type) : nlohmann::json()}});
+    }
+    return Response::Json({{"sources", std::move(out)}});
+  }, Viewer("Source addresses with the most attack flows in the range (BENIGN is not an attack)"));
 
   router.Add(Method::kGet, base + "/threats", [&traffic](Request& req) {
     auto f = ParsePredictionFilter(req);

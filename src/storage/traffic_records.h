@@ -164,6 +164,33 @@ struct Distribution {
   int64_t total = 0;
 };
 
+// Flows over time: [since, until] cut into `buckets` equal buckets
+// (TrafficRepository::Timeline; CheckTimelineQuery states the limits).
+struct TimelineQuery {
+  WallTime since;
+  WallTime until;          // inclusive; later than since
+  int64_t buckets = 60;    // 1..kMaxTimelineBuckets
+};
+inline constexpr int64_t kMaxTimelineBuckets = 500;
+
+// One bucket: threat predictions created in [start, end) - the last bucket
+// also holds `until` itself - and how many of them are attacks.
+struct TimelineBucket {
+  WallTime start;
+  WallTime end;
+  int64_t total = 0;
+  int64_t attacks = 0;
+};
+
+// A source address by the attack flows it sent (TrafficRepository::TopSources).
+struct SourceActivity {
+  std::string src_ip;
+  int64_t attacks = 0;
+  WallTime last_seen;                          // its newest attack flow
+  std::optional<std::string> top_attack_type;  // most frequent class; none when no flow was classified
+};
+inline constexpr int64_t kMaxTopSources = 100;
+
 struct PredictionStats {
   int64_t total_predictions = 0;  // stored flows with a threat prediction
   int64_t total_attacks = 0;      // of which is_attack

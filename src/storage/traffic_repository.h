@@ -20,6 +20,7 @@
 // database I/O and must not be made from an I/O loop thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,6 +32,11 @@
 #include "storage/traffic_records.h"
 
 namespace threatd::storage {
+
+// Timeline limits: 1..kMaxTimelineBuckets buckets, since < until, and every
+// bucket at least kMinTimelineBucket wide. InvalidArgument naming the fix.
+inline constexpr std::chrono::seconds kMinTimelineBucket{1};
+Status CheckTimelineQuery(const TimelineQuery& q);
 
 class TrafficRepository {
  public:
@@ -64,6 +70,21 @@ class TrafficRepository {
   // Totals over threat_predictions (times on its created_at), the attack
   // distribution and the 20 newest complete predictions.
   virtual Result<PredictionStats> Stats(const TimeRange& range) = 0;
+
+  // Dashboard aggregates. An attack flow is one the detector flagged
+  // (threat_predictions.is_attack) and the classifier did not call BENIGN
+  // (any case) - so, unlike Stats().total_attacks, a flagged flow the
+  // classifier overruled does not count.
+  //
+  // Threat predictions per bucket of q (times on threat_predictions.created_at),
+  // all q.buckets buckets in time order, empty ones with zero counts; ONE
+  // statement grouped by bucket. InvalidArgument unless CheckTimelineQuery(q) passes.
+  virtual Result<std::vector<TimelineBucket>> Timeline(const TimelineQuery& q) = 0;
+  // The `limit` (1..kMaxTopSources, else InvalidArgument) source addresses
+  // with the most attack flows in range (times on traffic_data.created_at),
+  // most first (ties: newest last_seen, then address); flows without src_ip
+  // are left out. ONE statement; the range applies before the limit.
+  virtual Result<std::vector<SourceActivity>> TopSources(const TimeRange& range, int64_t limit) = 0;
 
   // --- Upload batches (upload_batches table) ---
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <nlohmann/json.hpp>
 
@@ -143,6 +144,111 @@ SqlQuery ThreatTotals(Dialect d, const TimeRange& r) {
   b.TimeFilter("created_at", r.since, r.until);
   return b.Done(fmt::format("SELECT count(*), COALESCE(sum({}), 0) FROM threat_predictions{}",
                             b.BoolCol("is_attack"), b.where()));
+}
+
+namespace {
+
+// An attack flow (TrafficRepository): flagged by the detector and not called
+// BENIGN by the classifier. `tp` and `ap` are the joined predictions.
+std::string IsAttackFlow(const Builder& b) {
+  return fmt::format("(tp.is_attack = {} AND (ap.id IS NULL OR upper(ap.attack_type_name) <> 'BENIGN'))", b.True());
+}
+
+int64_t CeilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
+
+}  // namespace
+
+}  // namespace threatd::storage::traffic_sql
+
+namespace threatd::storage {
+
+Status CheckTimelineQuery(const TimelineQuery& q) {
+  if (q.buckets < 1 || q.buckets > kMaxTimelineBuckets)
+    return Status::InvalidArgument(
+        fmt::format("buckets must be 1..{}, got {}", kMaxTimelineBuckets, q.buckets));
+  if (q.since >= q.until)
+    return Status::InvalidArgument(fmt::format("'since' ({}) must be earlier than 'until' ({})",
+                                               FormatIso8601(q.since), FormatIso8601(q.until)));
+  if (q.until - q.since < q.buckets * kMinTimelineBucket)
+    return Status::InvalidArgument(
+        fmt::format("{} buckets between {} and {} would be shorter than {} s each", q.buckets,
+                    FormatIso8601(q.since), FormatIso8601(q.until), kMinTimelineBucket.count()),
+        "ask for fewer buckets or a longer range");
+  return Status::Ok();
+}
+
+}  // namespace threatd::storage
+
+namespace threatd::storage::traffic_sql {
+
+int64_t TimelineBucketMicros(const TimelineQuery& q) {
+  const int64_t span = ToMicros(q.until) - ToMicros(q.since);
+  constexpr int64_t kMilli = 1000;
+  // Rounded up, so (until - since) / width < buckets: with buckets of at
+  // least a second, the rounding moves the last start by under 0.5 s.
+  return CeilDiv(CeilDiv(span, q.buckets), kMilli) * kMilli;
+}
+
+SqlQuery Timeline(Dialect d, const TimelineQuery& q) {
+  Builder b(d);
+  // Placeholders in text order: the bucket expression precedes WHERE.
+  const std::string since = b.AddInt(ToMicros(q.since));
+  const std::string width = b.AddInt(TimelineBucketMicros(q));
+  const std::string bucket = fmt::format("({} - {}) / {}", b.TimeCol("tp.created_at"), since, width);
+  b.TimeFilter("tp.created_at", q.since, q.until);
+  return b.Done(fmt::format(
+      "SELECT {} AS bucket, count(*), COALESCE(sum(CASE WHEN {} THEN 1 ELSE 0 END), 0) "
+      "FROM threat_predictions tp LEFT JOIN attack_predictions ap ON ap.traffic_data_id = tp.traffic_data_id{} "
+      "GROUP BY 1 ORDER BY 1",
+      bucket, IsAttackFlow(b), b.where()));
+}
+
+std::vector<TimelineBucket> TimelineFromRows(const TimelineQuery& q,
+                                             const std::vector<std::array<int64_t, 3>>& rows) {
+  const int64_t width = TimelineBucketMicros(q);
+  const int64_t since = ToMicros(q.since);
+  std::vector<TimelineBucket> out(static_cast<size_t>(q.buckets));
+  for (int64_t i = 0; i < q.buckets; ++i) {
+    auto& bucket = out[static_cast<size_t>(i)];
+    bucket.start = FromMicros(since + i * width);
+    bucket.end = i + 1 == q.buckets ? q.until : FromMicros(since + (i + 1) * width);
+  }
+  for (const auto& [index, total, attacks] : rows) {
+    if (index < 0) continue;  // the WHERE clause keeps rows >= since; never reached
+    auto& bucket = out[static_cast<size_t>(std::min(index, q.buckets - 1))];
+    bucket.total += total;
+    bucket.attacks += attacks;
+  }
+  return out;
+}
+
+Status CheckTopSourcesLimit(int64_t limit) {
+  if (limit < 1 || limit > kMaxTopSources)
+    return Status::InvalidArgument(fmt::format("limit must be 1..{}, got {}", kMaxTopSources, limit));
+  return Status::Ok();
+}
+
+SqlQuery TopSources(Dialect d, const TimeRange& r, int64_t limit) {
+  Builder b(d);
+  b.TimeFilter("td.created_at", r.since, r.until);
+  b.Where("td.src_ip IS NOT NULL");
+  b.Where("td.src_ip <> ''");
+  b.Where(IsAttackFlow(b));
+  // `flows`: the attack flows of the range; `ranked`: the top addresses;
+  // `kinds`: their flows by class, for the most frequent one.
+  std::string sql = fmt::format(
+      "WITH flows AS (SELECT td.src_ip AS ip, td.created_at AS seen, ap.attack_type_name AS kind "
+      "FROM traffic_data td JOIN threat_predictions tp ON tp.traffic_data_id = td.id "
+      "LEFT JOIN attack_predictions ap ON ap.traffic_data_id = td.id{}), "
+      "ranked AS (SELECT ip, count(*) AS n, max(seen) AS newest FROM flows GROUP BY ip "
+      "ORDER BY n DESC, newest DESC, ip LIMIT {}), "
+      "kinds AS (SELECT f.ip, f.kind, count(*) AS n FROM flows f JOIN ranked ON ranked.ip = f.ip "
+      "WHERE f.kind IS NOT NULL GROUP BY f.ip, f.kind) "
+      "SELECT ranked.ip, ranked.n, {}, "
+      "(SELECT k.kind FROM kinds k WHERE k.ip = ranked.ip ORDER BY k.n DESC, k.kind LIMIT 1) "
+      "FROM ranked ORDER BY ranked.n DESC, ranked.newest DESC, ranked.ip",
+      b.where(), b.AddInt(limit), b.TimeCol("ranked.newest"));
+  return b.Done(std::move(sql));
 }
 
 namespace {

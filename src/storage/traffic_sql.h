@@ -10,6 +10,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "storage/micros.h"
 #include "storage/sql_query.h"
 #include "storage/traffic_records.h"
+#include "storage/traffic_repository.h"
 
 namespace threatd::storage::traffic_sql {
 
@@ -42,6 +44,23 @@ SqlQuery AttackDistribution(Dialect d, const TimeRange& r);
 SqlQuery ActionDistribution(Dialect d, const TimeRange& r);
 // One row: total threat predictions, of which attacks.
 SqlQuery ThreatTotals(Dialect d, const TimeRange& r);
+
+// The bucket width in microseconds: (until - since) / buckets rounded up to
+// a whole millisecond (the API's time precision). Bucket i starts at
+// since + i * width; the last one ends at until. Precondition:
+// CheckTimelineQuery(q) (traffic_repository.h).
+int64_t TimelineBucketMicros(const TimelineQuery& q);
+// Rows (bucket index, flows, attack flows) of the non-empty buckets, by
+// index. An index may equal q.buckets for a row at exactly `until`: it
+// belongs to the last bucket (TimelineFromRows folds it in).
+SqlQuery Timeline(Dialect d, const TimelineQuery& q);
+// Every bucket of q in order, counted from Timeline's rows (index, total, attacks).
+std::vector<TimelineBucket> TimelineFromRows(const TimelineQuery& q,
+                                             const std::vector<std::array<int64_t, 3>>& rows);
+// Rows (src_ip, attacks, last_seen micros, top attack type or NULL), in
+// TopSources order. Precondition: 1 <= limit <= kMaxTopSources.
+SqlQuery TopSources(Dialect d, const TimeRange& r, int64_t limit);
+Status CheckTopSourcesLimit(int64_t limit);
 
 // Upload batches: columns of UploadBatchFromRow.
 SqlQuery BatchList(Dialect d, int64_t limit, int64_t offset);
@@ -149,6 +168,12 @@ UploadBatchRecord UploadBatchFromRow(const Row& r) {
   b.created_by = OptText(r, 10);
   b.stored_flows = r.Int64(11);
   return b;
+}
+
+// A TopSources row.
+template <typename Row>
+SourceActivity SourceFromRow(const Row& r) {
+  return {r.Text(0), r.Int64(1), FromMicros(r.Int64(2)), OptText(r, 3)};
 }
 
 }  // namespace threatd::storage::traffic_sql

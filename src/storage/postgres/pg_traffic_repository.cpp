@@ -2,6 +2,7 @@
 // reads use traffic_sql's statements with text parameters.
 #include <fmt/format.h>
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <pqxx/binarystring>
@@ -114,6 +115,35 @@ class PgTrafficRepository final : public TrafficRepository {
     if (!s.ok()) return s;
     FinishStats(&st);
     return st;
+  }
+
+  Result<std::vector<TimelineBucket>> Timeline(const TimelineQuery& q) override {
+    THREATD_RETURN_IF_ERROR(CheckTimelineQuery(q));
+    std::vector<std::array<int64_t, 3>> rows;
+    const Status s = pool_.Run([&](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      rows.clear();  // a retried lambda starts over
+      MapRows(Exec(tx, traffic_sql::Timeline(kDialect, q)), &rows, [](const PgRow& r) {
+        return std::array<int64_t, 3>{r.Int64(0), r.Int64(1), r.Int64(2)};
+      });
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return traffic_sql::TimelineFromRows(q, rows);
+  }
+
+  Result<std::vector<SourceActivity>> TopSources(const TimeRange& range, int64_t limit) override {
+    THREATD_RETURN_IF_ERROR(traffic_sql::CheckTopSourcesLimit(limit));
+    std::vector<SourceActivity> rows;
+    const Status s = pool_.Run([&](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      rows.clear();  // a retried lambda starts over
+      MapRows(Exec(tx, traffic_sql::TopSources(kDialect, range, limit)), &rows,
+              [](const PgRow& r) { return traffic_sql::SourceFromRow(r); });
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return rows;
   }
 
   Status CreateUploadBatch(const NewUploadBatch& b) override {

@@ -3,6 +3,7 @@
 // prepared once per job; reads use traffic_sql's statements.
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 
 #include "storage/sqlite/sqlite_repositories.h"
@@ -102,6 +103,29 @@ class SqliteTrafficRepository final : public TrafficRepository {
     if (!s.ok()) return s;
     FinishStats(&st);
     return st;
+  }
+
+  Result<std::vector<TimelineBucket>> Timeline(const TimelineQuery& q) override {
+    THREATD_RETURN_IF_ERROR(CheckTimelineQuery(q));
+    std::vector<std::array<int64_t, 3>> rows;
+    const Status s = access_.Read([&](SqliteConnection& c) {
+      return QueryRows(c, traffic_sql::Timeline(kDialect, q), &rows, [](const SqliteRow& r) {
+        return std::array<int64_t, 3>{r.Int64(0), r.Int64(1), r.Int64(2)};
+      });
+    });
+    if (!s.ok()) return s;
+    return traffic_sql::TimelineFromRows(q, rows);
+  }
+
+  Result<std::vector<SourceActivity>> TopSources(const TimeRange& range, int64_t limit) override {
+    THREATD_RETURN_IF_ERROR(traffic_sql::CheckTopSourcesLimit(limit));
+    std::vector<SourceActivity> rows;
+    const Status s = access_.Read([&](SqliteConnection& c) {
+      return QueryRows(c, traffic_sql::TopSources(kDialect, range, limit), &rows,
+                       [](const SqliteRow& r) { return traffic_sql::SourceFromRow(r); });
+    });
+    if (!s.ok()) return s;
+    return rows;
   }
 
   Status CreateUploadBatch(const NewUploadBatch& b) override {

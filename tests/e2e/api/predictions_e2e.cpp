@@ -1,7 +1,9 @@
 // CSV upload, upload batches and every /predictions route, with filters that
-// must apply before LIMIT and statistics that do not count BENIGN as an attack.
+// must apply before LIMIT and statistics that do not count BENIGN as an attack;
+// the dashboard aggregates (timeline, top sources) agree with the flows listed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -14,12 +16,31 @@ using json = nlohmann::json;
 
 int64_t Total(const json& stats) { return stats.value("total_predictions", int64_t{-1}); }
 
+// Sums of a timeline's buckets: {total, attacks}.
+std::pair<int64_t, int64_t> TimelineSums(const json& timeline) {
+  std::pair<int64_t, int64_t> sums{0, 0};
+  for (const auto& b : timeline["buckets"]) {
+    sums.first += b["total"].get<int64_t>();
+    sums.second += b["attacks"].get<int64_t>();
+  }
+  return sums;
+}
+
+// An attack flow as the dashboard counts it: flagged, and not classified BENIGN.
+bool IsAttackFlow(const json& row) {
+  if (!row["threat_prediction"]["is_attack"].get<bool>()) return false;
+  return !row["attack_prediction"].is_object() || row["attack_prediction"]["attack_type_name"] != "BENIGN";
+}
+
 }  // namespace
 
 void ExercisePredictions(ApiSession& s) {
   const std::string p = "/api/v1/predictions";
   auto before = s.Get(p + "/stats");
   ASSERT_EQ(before.status, 200) << before.body;
+  const std::string all_time = "since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
+  auto timeline_before = s.Get(p + "/timeline?buckets=7&" + all_time);
+  ASSERT_EQ(timeline_before.status, 200) << timeline_before.body;
 
   const std::string csv = s.SimulateCsv(300, "BENIGN=0.4,DDoS=0.3,Portscan=0.3", 11);
   s.ExpectRoles("POST", "/api/v1/upload/csv", As::kOperator, "");
@@ -89,6 +110,90 @@ void ExercisePredictions(ApiSession& s) {
   EXPECT_FALSE(st["attack_type_distribution"].contains("BENIGN")) << st["attack_type_distribution"].dump();
   EXPECT_EQ(s.Get(p + "/stats?since=2100-01-01T00:00:00Z").json()["total_predictions"], 0);
   s.ExpectRoles("GET", p + "/stats", As::kViewer);
+
+  // Timeline: the batch's flows land in the buckets, attacks without the flows the classifier called BENIGN.
+  int64_t attack_flows = 0;
+  for (const auto& r : rows) attack_flows += IsAttackFlow(r) ? 1 : 0;
+  auto timeline = s.Get(p + "/timeline?buckets=7&" + all_time);
+  ASSERT_EQ(timeline.status, 200) << timeline.body;
+  ASSERT_EQ(timeline.json()["buckets"].size(), 7u);
+  EXPECT_EQ(timeline.json()["buckets"][0]["start"], "2000-01-01T00:00:00.000Z");
+  EXPECT_EQ(timeline.json()["buckets"][6]["end"], "2100-01-01T00:00:00.000Z");
+  const auto [total_before, attacks_before] = TimelineSums(timeline_before.json());
+  const auto [total_after, attacks_after] = TimelineSums(timeline.json());
+  EXPECT_EQ(total_after - total_before, 300);
+  EXPECT_EQ(attacks_after - attacks_before, attack_flows);
+  EXPECT_EQ(total_after, Total(s.Get(p + "/stats?" + all_time).json()));
+  // The default: the last hour in 60 buckets, which holds the upload.
+  auto hour = s.Get(p + "/timeline");
+  ASSERT_EQ(hour.status, 200) << hour.body;
+  ASSERT_EQ(hour.json()["buckets"].size(), 60u);
+  EXPECT_DOUBLE_EQ(hour.json()["bucket_seconds"].get<double>(), 60.0);
+  EXPECT_EQ(hour.json()["buckets"][0]["start"], hour.json()["since"]);
+  EXPECT_EQ(hour.json()["buckets"][59]["end"], hour.json()["until"]);
+  EXPECT_GE(TimelineSums(hour.json()).first, 300);
+  for (const char* bad : {"buckets=0", "buckets=501", "buckets=abc", "since=yesterday",
+                          "since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+                          "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
+                          "since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:10Z&buckets=60"}) {
+    auto r = s.Get(p + "/timeline?" + bad);
+    EXPECT_EQ(r.status, 422) << bad << ": " << r.body;
+    EXPECT_FALSE(r.json().value("detail", r.json().value("message", std::string())).empty()) << r.body;
+  }
+  s.ExpectRoles("GET", p + "/timeline", As::kViewer);
+
+  // Top sources of the batch, from its own rows.
+  struct Source {
+    int64_t attacks = 0;
+    std::string last_seen;
+    std::map<std::string, int64_t> kinds;
+  };
+  std::map<std::string, Source> expected;
+  std::string first_seen = rows.back()["traffic_data"]["created_at"];  // rows are newest first
+  for (const auto& r : rows) {
+    const json& td = r["traffic_data"];
+    if (!IsAttackFlow(r) || !td["src_ip"].is_string()) continue;
+    Source& src = expected[td["src_ip"].get<std::string>()];
+    ++src.attacks;
+    src.last_seen = std::max(src.last_seen, td["created_at"].get<std::string>());
+    if (r["attack_prediction"].is_object()) ++src.kinds[r["attack_prediction"]["attack_type_name"].get<std::string>()];
+  }
+  ASSERT_FALSE(expected.empty());
+  int64_t most = 0;
+  for (const auto& [ip, src] : expected) most = std::max(most, src.attacks);
+  auto top = s.Get(p + "/top-sources?limit=100&since=" + first_seen);
+  ASSERT_EQ(top.status, 200) << top.body;
+  const json sources = top.json()["sources"];
+  ASSERT_EQ(sources.size(), std::min<size_t>(expected.size(), 100));
+  EXPECT_EQ(sources[0]["attacks"].get<int64_t>(), most);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const json& got = sources[i];
+    SCOPED_TRACE(got.dump());
+    if (i > 0) {
+      EXPECT_LE(got["attacks"].get<int64_t>(), sources[i - 1]["attacks"].get<int64_t>());
+    }
+    ASSERT_TRUE(expected.count(got["src_ip"].get<std::string>()));
+    const Source& want = expected[got["src_ip"].get<std::string>()];
+    EXPECT_EQ(got["attacks"].get<int64_t>(), want.attacks);
+    EXPECT_EQ(got["last_seen"], want.last_seen);
+    if (want.kinds.empty()) {
+      EXPECT_TRUE(got["top_attack_type"].is_null());
+    } else {
+      std::pair<std::string, int64_t> best{"", 0};
+      for (const auto& [kind, n] : want.kinds)
+        if (n > best.second) best = {kind, n};  // ties: the name first in order, as the server does
+      EXPECT_EQ(got["top_attack_type"], best.first);
+    }
+  }
+  auto top3 = s.Get(p + "/top-sources?limit=3&since=" + first_seen);
+  ASSERT_EQ(top3.status, 200);
+  ASSERT_EQ(top3.json()["sources"].size(), std::min<size_t>(expected.size(), 3));
+  for (size_t i = 0; i < top3.json()["sources"].size(); ++i) EXPECT_EQ(top3.json()["sources"][i], sources[i]);
+  EXPECT_TRUE(s.Get(p + "/top-sources?since=2100-01-01T00:00:00Z").json()["sources"].empty());
+  EXPECT_EQ(s.Get(p + "/top-sources?limit=0").status, 422);
+  EXPECT_EQ(s.Get(p + "/top-sources?limit=101").status, 422);
+  EXPECT_EQ(s.Get(p + "/top-sources?until=never").status, 422);
+  s.ExpectRoles("GET", p + "/top-sources", As::kViewer);
 
   auto dist = s.Get(p + "/attack-distribution");
   ASSERT_EQ(dist.status, 200);

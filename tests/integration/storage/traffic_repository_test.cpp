@@ -305,6 +305,140 @@ TEST_P(TrafficTest, StatsAndDistributionsExcludeBenign) {
   EXPECT_EQ(st->recent.size(), 5u);
 }
 
+// A flow at `at`; `attack_type` "" = flagged but not classified.
+NewScoredFlow At(NewScoredFlow f, WallTime at, const std::string& src_ip = "10.0.0.1") {
+  f.created_at = at;
+  f.ids.src_ip = src_ip;
+  return f;
+}
+
+TEST_P(TrafficTest, TimelineCountsFlowsAndAttacksPerBucket) {
+  using std::chrono::microseconds;
+  using std::chrono::seconds;
+  const WallTime since = NextTime();
+  const WallTime until = since + seconds(240);
+  Insert(Batch({
+      At(Flow(false), since - microseconds(1)),        // before the range
+      At(Flow(true, "DDoS"), since),                   // bucket 0
+      At(Flow(false), since + seconds(30)),            // bucket 0, not an attack
+      At(Flow(true, "BENIGN"), since + seconds(60)),   // bucket 1: flagged, but the classifier says BENIGN
+      At(Flow(true), since + seconds(90)),             // bucket 1: flagged, not classified = attack
+      At(Flow(true, "PortScan"), until),               // `until` itself belongs to the last bucket
+      At(Flow(true, "DDoS"), until + microseconds(1)),  // after the range
+  }));
+
+  auto got = traffic().Timeline({since, until, 4});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 4u);
+  const int64_t totals[] = {2, 2, 0, 1};
+  const int64_t attacks[] = {1, 1, 0, 1};
+  for (size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ((*got)[i].start, since + seconds(60) * static_cast<int>(i));
+    EXPECT_EQ((*got)[i].end, since + seconds(60) * static_cast<int>(i + 1));
+    EXPECT_EQ((*got)[i].total, totals[i]);
+    EXPECT_EQ((*got)[i].attacks, attacks[i]);
+  }
+
+  // Buckets that do not divide the range: equal whole-millisecond widths,
+  // the last one ending at `until`, nothing lost or counted twice.
+  auto seven = traffic().Timeline({since, until, 7});
+  ASSERT_TRUE(seven.ok()) << seven.status().ToString();
+  ASSERT_EQ(seven->size(), 7u);
+  const auto width = (*seven)[1].start - (*seven)[0].start;
+  EXPECT_EQ(width, std::chrono::milliseconds(34286));
+  int64_t total = 0, attack_total = 0;
+  for (size_t i = 0; i < seven->size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ((*seven)[i].start, (*seven)[i - 1].end);
+    }
+    if (i + 1 < seven->size()) {
+      EXPECT_EQ((*seven)[i].end - (*seven)[i].start, width);
+    }
+    total += (*seven)[i].total;
+    attack_total += (*seven)[i].attacks;
+  }
+  EXPECT_EQ((*seven)[0].start, since);
+  EXPECT_EQ(seven->back().end, until);
+  EXPECT_EQ(seven->back().total, 1) << "the flow at `until`";
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(attack_total, 3);
+
+  // One bucket over the whole range agrees with Stats on the totals.
+  auto one = traffic().Timeline({since, until, 1});
+  ASSERT_TRUE(one.ok());
+  auto st = traffic().Stats({since, until});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(one->at(0).total, st->total_predictions);
+  EXPECT_EQ(one->at(0).attacks, st->total_attacks - 1) << "Stats counts the flow the classifier called BENIGN";
+
+  for (const TimelineQuery bad : {TimelineQuery{since, until, 0}, TimelineQuery{since, until, 501},
+                                  TimelineQuery{since, since, 1}, TimelineQuery{until, since, 1},
+                                  TimelineQuery{since, since + seconds(60), 61}}) {
+    EXPECT_EQ(traffic().Timeline(bad).status().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_P(TrafficTest, TopSourcesRanksAttackFlowsBySourceInRange) {
+  using std::chrono::seconds;
+  const WallTime old = NextTime();
+  const WallTime since = old + seconds(10);
+  std::vector<NewScoredFlow> flows;
+  for (int i = 0; i < 10; ++i) flows.push_back(At(Flow(true, "DDoS"), old + std::chrono::milliseconds(i), "10.0.0.5"));
+  WallTime t = since;
+  auto next = [&] { return t += seconds(1); };
+  flows.push_back(At(Flow(true, "DDoS"), next(), "10.0.0.1"));
+  flows.push_back(At(Flow(true, "PortScan"), next(), "10.0.0.1"));
+  flows.push_back(At(Flow(true, "DDoS"), next(), "10.0.0.1"));
+  const WallTime last_of_1 = t;
+  flows.push_back(At(Flow(true), next(), "10.0.0.2"));
+  flows.push_back(At(Flow(true, "PortScan"), next(), "10.0.0.2"));
+  flows.push_back(At(Flow(true), next(), "10.0.0.2"));
+  const WallTime last_of_2 = t;
+  flows.push_back(At(Flow(true), next(), "10.0.0.4"));
+  flows.push_back(At(Flow(true), next(), "10.0.0.4"));
+  // Not attack flows: the detector said normal, or the classifier said BENIGN.
+  for (int i = 0; i < 5; ++i) flows.push_back(At(Flow(false), next(), "10.0.0.3"));
+  flows.push_back(At(Flow(true, "BENIGN"), next(), "10.0.0.3"));
+  // No source address.
+  for (int i = 0; i < 5; ++i) flows.push_back(At(Flow(true, "DDoS"), next(), ""));
+  Insert(Batch(flows));
+
+  auto top = traffic().TopSources({since, std::nullopt}, 10);
+  ASSERT_TRUE(top.ok()) << top.status().ToString();
+  ASSERT_EQ(top->size(), 3u);
+  // .1 and .2 both have 3; .2's newest attack is later.
+  EXPECT_EQ((*top)[0].src_ip, "10.0.0.2");
+  EXPECT_EQ((*top)[0].attacks, 3);
+  EXPECT_EQ((*top)[0].last_seen, last_of_2);
+  EXPECT_EQ((*top)[0].top_attack_type, std::optional<std::string>("PortScan"));
+  EXPECT_EQ((*top)[1].src_ip, "10.0.0.1");
+  EXPECT_EQ((*top)[1].attacks, 3);
+  EXPECT_EQ((*top)[1].last_seen, last_of_1);
+  EXPECT_EQ((*top)[1].top_attack_type, std::optional<std::string>("DDoS"));
+  EXPECT_EQ((*top)[2].src_ip, "10.0.0.4");
+  EXPECT_EQ((*top)[2].attacks, 2);
+  EXPECT_EQ((*top)[2].top_attack_type, std::nullopt);
+
+  // The range applies before the limit: without it, .5's old flows lead.
+  auto all = traffic().TopSources({}, 1);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].src_ip, "10.0.0.5");
+  EXPECT_EQ((*all)[0].attacks, 10);
+  auto before = traffic().TopSources({std::nullopt, since}, 5);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].src_ip, "10.0.0.5");
+  auto two = traffic().TopSources({since, std::nullopt}, 2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1].src_ip, "10.0.0.1");
+
+  EXPECT_EQ(traffic().TopSources({}, 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(traffic().TopSources({}, 101).status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(TrafficTest, UploadBatchLifecycleAndCompensation) {
   const WallTime t0 = NextTime();
   ASSERT_TRUE(traffic().CreateUploadBatch({"b-1", "flows.csv", "admin", t0}).ok());

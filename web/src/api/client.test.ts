@@ -63,3 +63,38 @@ describe('request', () => {
     expect(buildUrl('/a', { limit: 5, since: undefined, q: '', on: true })).toBe('/a?limit=5&on=true');
   });
 });
+
+describe('dashboard aggregates', () => {
+  it('asks for the timeline in one request and returns its buckets', async () => {
+    const body = {
+      since: '2026-01-01T00:00:00.000Z', until: '2026-01-01T01:00:00.000Z', bucket_seconds: 1800,
+      buckets: [
+        { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:30:00.000Z', total: 12, attacks: 3 },
+        { start: '2026-01-01T00:30:00.000Z', end: '2026-01-01T01:00:00.000Z', total: 0, attacks: 0 },
+      ],
+    };
+    const fetchMock = respond(200, body);
+    vi.stubGlobal('fetch', fetchMock);
+    await expect(api.timeline({ since: body.since, until: body.until, buckets: 2 })).resolves.toEqual(body);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const url = new URL(String((fetchMock.mock.calls[0] as unknown as [string])[0]), 'http://x');
+    expect(url.pathname).toBe('/api/v1/predictions/timeline');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ since: body.since, until: body.until, buckets: '2' });
+  });
+
+  it('asks for the top sources with a limit and accepts a null attack type', async () => {
+    const body = { sources: [{ src_ip: '203.0.113.9', attacks: 25, last_seen: '2026-01-01T00:59:00.000Z', top_attack_type: null }] };
+    const fetchMock = respond(200, body);
+    vi.stubGlobal('fetch', fetchMock);
+    await expect(api.topSources({ since: '2026-01-01T00:00:00.000Z', limit: 10 })).resolves.toEqual(body);
+    expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe('/api/v1/predictions/top-sources?since=2026-01-01T00%3A00%3A00.000Z&limit=10');
+  });
+
+  it('refuses a timeline bucket without counts', async () => {
+    vi.stubGlobal('fetch', respond(200, { since: 'a', until: 'b', bucket_seconds: 60, buckets: [{ start: 'a', end: 'b', total: 1 }] }));
+    const err = (await api.timeline().catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.kind).toBe('validation');
+    expect(err.message).toContain('attacks');
+  });
+});

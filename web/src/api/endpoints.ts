@@ -15,6 +15,9 @@ export const api = {
   health: () => request(S.DetailedHealth, `${P}/health/detailed`),
 
   stats: (r: Range = {}) => request(S.PredictionStats, `${P}/predictions/stats`, { query: { ...r } }),
+  // One request each for the dashboard's two aggregate panels.
+  timeline: (q: Range & { buckets?: number } = {}) => request(S.PredictionTimeline, `${P}/predictions/timeline`, { query: { ...q } }),
+  topSources: (q: Range & { limit?: number } = {}) => request(S.TopSources, `${P}/predictions/top-sources`, { query: { ...q } }),
   attackDistribution: (r: Range = {}) => request(S.AttackDistribution, `${P}/predictions/attack-distribution`, { query: { ...r } }),
   actionDistribution: (r: Range = {}) => request(S.ActionDistribution, `${P}/predictions/action-distribution`, { query: { ...r } }),
   recent: (q: { limit?: number; attacks_only?: boolean; batch_id?: string; since?: string }) =>

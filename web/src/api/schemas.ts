@@ -79,6 +79,31 @@ export const PredictionStats = z.object({
 });
 export type PredictionStats = z.infer<typeof PredictionStats>;
 
+// GET /predictions/timeline: equal buckets, empty ones included.
+export const TimelineBucket = z.object({
+  start: z.string(),
+  end: z.string(),
+  total: z.number().int().nonnegative(),
+  attacks: z.number().int().nonnegative(),
+});
+export const PredictionTimeline = z.object({
+  since: z.string(),
+  until: z.string(),
+  bucket_seconds: z.number(),
+  buckets: z.array(TimelineBucket),
+});
+export type PredictionTimeline = z.infer<typeof PredictionTimeline>;
+
+// GET /predictions/top-sources: most attack flows first.
+export const SourceActivity = z.object({
+  src_ip: z.string(),
+  attacks: z.number().int().positive(),
+  last_seen: z.string(),
+  top_attack_type: z.string().nullable(),
+});
+export const TopSources = z.object({ sources: z.array(SourceActivity) });
+export type TopSources = z.infer<typeof TopSources>;
+
 export const AttackDistribution = z.object({ distribution: Distribution, total_attacks: z.number().int() });
 export const ActionDistribution = z.object({ distribution: Distribution, total_actions: z.number().int() });
 

@@ -1,28 +1,18 @@
 // Dashboard: totals, attack rate, flows and attacks over a chosen range,
 // attack classes, top attacking sources, actions taken and the models in use.
-// Every number comes from the API; totals update live from stats_update.
-import { useQueries, useQuery } from '@tanstack/react-query';
+// Every number comes from the API (one request per panel: the series from
+// /predictions/timeline, the sources from /predictions/top-sources); totals
+// update live from stats_update.
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../../api/endpoints';
 import { ErrorBox } from '../../components/ErrorBox';
 import { StatCard } from '../../components/StatCard';
 import { useI18n } from '../../i18n/i18n';
-import { StatsUpdate, isAttack, type StatsUpdate as StatsUpdateT } from '../../realtime/messages';
+import { StatsUpdate, type StatsUpdate as StatsUpdateT } from '../../realtime/messages';
 import { useRealtime } from '../../realtime/RealtimeProvider';
-import { bucketsFor, RANGES, sinceFor, type RangeId } from './timeRange';
-
-function topSources(rows: { traffic_data: { src_ip?: string | null | undefined } }[], n: number): { ip: string; count: number }[] {
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    const ip = r.traffic_data.src_ip;
-    if (ip) counts.set(ip, (counts.get(ip) ?? 0) + 1);
-  }
-  return [...counts.entries()]
-    .map(([ip, count]) => ({ ip, count }))
-    .sort((a, b) => b.count - a.count || a.ip.localeCompare(b.ip))
-    .slice(0, n);
-}
+import { RANGES, windowFor, type RangeId } from './timeRange';
 
 export default function DashboardPage() {
   const { t, formatNumber, formatPercent, formatDate } = useI18n();
@@ -30,36 +20,33 @@ export default function DashboardPage() {
   const [live, setLive] = useState<StatsUpdateT | null>(null);
   // The range's end, fixed when the range is chosen (and on refresh).
   const [now, setNow] = useState(() => Date.now());
-  const since = sinceFor(range, now);
+  const win = useMemo(() => windowFor(range, now), [range, now]);
+  const since = win.since;
 
   const stats = useQuery({ queryKey: ['stats'], queryFn: () => api.stats(), refetchInterval: 30_000 });
   useRealtime(['stats_update'], (m) => {
     const s = StatsUpdate.safeParse(m.data);
     if (s.success) setLive(s.data);
   });
-  const buckets = useMemo(() => bucketsFor(range, now), [range, now]);
-  const series = useQueries({
-    queries: buckets.map((b) => ({ queryKey: ['stats', b.since, b.until], queryFn: () => api.stats({ since: b.since, until: b.until }) })),
+  const timeline = useQuery({
+    queryKey: ['timeline', win.since, win.until, win.buckets],
+    queryFn: () => api.timeline({ since: win.since, until: win.until, buckets: win.buckets }),
   });
   const dist = useQuery({ queryKey: ['attack-dist', since], queryFn: () => api.attackDistribution({ since }) });
   const actions = useQuery({ queryKey: ['action-dist', since], queryFn: () => api.actionDistribution({ since }) });
-  const attackers = useQuery({ queryKey: ['attackers', since], queryFn: () => api.recent({ attacks_only: true, limit: 1000, since }) });
+  const attackers = useQuery({ queryKey: ['top-sources', since, win.until], queryFn: () => api.topSources({ since, until: win.until, limit: 10 }) });
   const models = useQuery({ queryKey: ['storage'], queryFn: () => api.storage() });
 
   const totals = live ?? stats.data;
-  const chartData = buckets.map((b, i) => {
-    const d = series[i]?.data;
-    return { time: b.start, flows: d?.total_predictions ?? null, attacks: d?.total_attacks ?? null };
-  });
-  const step = RANGES[range].ms / RANGES[range].buckets;
+  const chartData = (timeline.data?.buckets ?? []).map((b) => ({ time: Date.parse(b.start), flows: b.total, attacks: b.attacks }));
+  const step = win.stepMs;
   const tickFormat = (ms: number) =>
     new Intl.DateTimeFormat(undefined, step >= 86_400_000 ? { month: 'short', day: 'numeric' } : { hour: '2-digit', minute: '2-digit' }).format(ms);
   const distData = Object.entries(dist.data?.distribution ?? {})
     .map(([name, count]) => ({ name, count }))
     .sort((a, b) => b.count - a.count);
   const actionData = Object.entries(actions.data?.distribution ?? {}).map(([name, count]) => ({ name, count }));
-  const sources = topSources((attackers.data ?? []).filter((r) => !r.attack_prediction || isAttack({ attack_prediction: r.attack_prediction, threat_prediction: r.threat_prediction })), 10);
-  const seriesError = series.find((q) => q.error)?.error;
+  const sources = attackers.data?.sources ?? [];
 
   return (
     <div className="page">
@@ -101,7 +88,7 @@ export default function DashboardPage() {
 
       <section className="card">
         <h2>{t('dash.over_time', { range: t(`range.${range}`) })}</h2>
-        <ErrorBox error={seriesError} />
+        <ErrorBox error={timeline.error} />
         <div className="chart" role="img" aria-label={t('dash.over_time', { range: t(`range.${range}`) })}>
           <ResponsiveContainer width="100%" height={260}>
             <LineChart data={chartData} margin={{ left: 8, right: 16, top: 8, bottom: 8 }}>
@@ -156,25 +143,29 @@ export default function DashboardPage() {
         </section>
         <section className="card">
           <h2>{t('dash.top_sources')}</h2>
-          <p className="muted small">{t('dash.top_sources_note', { n: formatNumber(attackers.data?.length ?? 0) })}</p>
           <ErrorBox error={attackers.error} />
           <table className="table compact">
+            <caption className="sr-only">{t('dash.top_sources')}</caption>
             <thead>
               <tr>
                 <th scope="col">{t('common.source_ip')}</th>
                 <th scope="col" className="num">{t('dash.attacks')}</th>
+                <th scope="col">{t('dash.top_type')}</th>
+                <th scope="col">{t('dash.last_seen')}</th>
               </tr>
             </thead>
             <tbody>
               {sources.map((s) => (
-                <tr key={s.ip}>
-                  <td className="mono">{s.ip}</td>
-                  <td className="num">{formatNumber(s.count)}</td>
+                <tr key={s.src_ip}>
+                  <td className="mono">{s.src_ip}</td>
+                  <td className="num">{formatNumber(s.attacks)}</td>
+                  <td>{s.top_attack_type ?? '—'}</td>
+                  <td>{formatDate(s.last_seen)}</td>
                 </tr>
               ))}
               {sources.length === 0 && (
                 <tr>
-                  <td colSpan={2} className="muted">
+                  <td colSpan={4} className="muted">
                     {t('dash.no_attacks')}
                   </td>
                 </tr>

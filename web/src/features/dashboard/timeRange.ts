@@ -1,33 +1,25 @@
-// Dashboard time ranges: a range is cut into equal buckets, and each bucket's
-// counts come from GET /predictions/stats?since&until (the API's own totals).
+// Dashboard time ranges: a range is cut into equal buckets, counted by the
+// server in one GET /predictions/timeline?since&until&buckets.
 export type RangeId = '1h' | '24h' | '7d' | '30d';
 export const RANGES: Record<RangeId, { ms: number; buckets: number }> = {
-  '1h': { ms: 3_600_000, buckets: 12 },
-  '24h': { ms: 86_400_000, buckets: 12 },
-  '7d': { ms: 7 * 86_400_000, buckets: 14 },
-  '30d': { ms: 30 * 86_400_000, buckets: 15 },
+  '1h': { ms: 3_600_000, buckets: 60 }, // 1 min
+  '24h': { ms: 86_400_000, buckets: 96 }, // 15 min
+  '7d': { ms: 7 * 86_400_000, buckets: 84 }, // 2 h
+  '30d': { ms: 30 * 86_400_000, buckets: 60 }, // 12 h
 };
 
-export interface Bucket {
+export interface Window {
   since: string;
   until: string;
-  start: number;
+  buckets: number;
+  stepMs: number;
 }
 
-// Buckets ending at `now` rounded up to a bucket boundary, so that the same
-// range asked twice within a bucket hits the same cache entries.
-export function bucketsFor(range: RangeId, now: number): Bucket[] {
+// The range ending at `now` rounded up to a bucket boundary, so that the same
+// range asked twice within a bucket is the same request (and cache entry).
+export function windowFor(range: RangeId, now: number): Window {
   const { ms, buckets } = RANGES[range];
-  const step = ms / buckets;
-  const end = Math.ceil(now / step) * step;
-  const out: Bucket[] = [];
-  for (let i = buckets; i > 0; i -= 1) {
-    const start = end - i * step;
-    out.push({ since: new Date(start).toISOString(), until: new Date(start + step).toISOString(), start });
-  }
-  return out;
-}
-
-export function sinceFor(range: RangeId, now: number): string {
-  return new Date(now - RANGES[range].ms).toISOString();
+  const stepMs = ms / buckets;
+  const end = Math.ceil(now / stepMs) * stepMs;
+  return { since: new Date(end - ms).toISOString(), until: new Date(end).toISOString(), buckets, stepMs };
 }
