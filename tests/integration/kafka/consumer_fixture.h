@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "integration/kafka/topic_reader.h"
 #include "common/metrics.h"
 #include "kafka/flow_consumer.h"
 #include "ml/bundle.h"
@@ -167,59 +168,8 @@ inline FlowConsumerOptions TestOptions(const std::string& bootstrap, const std::
   return o;
 }
 
-struct ReadMessage {
-  int32_t partition = -1;
-  int64_t offset = -1;
-  std::string value;
-  std::map<std::string, std::string> headers;
-};
-
-// Reads `topic` from the beginning of partitions 0..partitions-1 (no group)
-// until `expected` messages arrived or `timeout` passed.
-inline std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::string& topic, int partitions,
-                                          size_t expected, std::chrono::milliseconds timeout) {
-  std::vector<ReadMessage> out;
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "group.id", ("reader-" + topic).c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (rk == nullptr) {
-    ADD_FAILURE() << err;
-    return out;
-  }
-  rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p)
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-    if (m == nullptr) continue;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      ReadMessage r;
-      r.partition = m->partition;
-      r.offset = m->offset;
-      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
-      rd_kafka_headers_t* headers = nullptr;
-      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name = nullptr;
-        const void* value = nullptr;
-        size_t size = 0;
-        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-          r.headers[name] = std::string(static_cast<const char*>(value), size);
-      }
-      out.push_back(std::move(r));
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
-  return out;
-}
+// Reading a topic back (dead-letter checks): the shared test reader.
+using threatd::testing::ReadTopic;
 
 // Sum of the committed offsets in a snapshot (-1 = none counts as 0).
 inline int64_t CommittedTotal(const ConsumerSnapshot& s) {
