@@ -31,7 +31,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates curl nftables \
       libfmt9 libspdlog1.10 libyaml-cpp0.7 libssl3 zlib1g libgomp1 \
-      libsqlite3-0 libpq5 libpqxx-6.4 librdkafka1 \
+      libsqlite3-0 libpq5 libpqxx-6.4 librdkafka1 libsimdjson14 \
       libxgboost0 libonnx1 libprotobuf32 libnftables1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/threatd --shell /usr/sbin/nologin threatd \
