@@ -41,5 +41,7 @@ export default defineConfig({
     globals: true,
     setupFiles: ['src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // See src/test/setup.ts: the suite shares a small machine with the C++ tests.
+    testTimeout: 30_000,
   },
 });

@@ -19,8 +19,7 @@ void PredictionPublisher::OnStored(const storage::ScoredFlowBatch& batch,
   try {
     for (size_t i = 0; i < n; ++i) {
       if (ids[i].duplicate) continue;  // stored (and published) before
-      const std::string value = realtime::PredictionData(batch, i, ids[i])
-                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const std::string value = realtime::PredictionData(batch, i, ids[i]);
       if (publisher_.Publish(topic_, batch.flows[i].ids.src_ip, value).ok()) {
         ++published;
       } else {

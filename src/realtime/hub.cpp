@@ -126,7 +126,7 @@ void RealtimeHub::OnStored(const storage::ScoredFlowBatch& batch, const std::vec
     out->reserve(n + n / 4);
     for (size_t i = 0; i < n; ++i) {
       if (ids[i].duplicate) continue;  // already stored (and published) before
-      out->push_back({Envelope("prediction", PredictionData(batch, i, ids[i]), now), true});
+      out->push_back({EnvelopeText("prediction", PredictionData(batch, i, ids[i]), now), true});
     }
     if (!out->empty()) impl_->Enqueue(std::move(out));
   } catch (const std::exception& e) {  // never into the pipeline thread

@@ -25,10 +25,13 @@
 
 namespace threatd::realtime {
 
-// The `data` object of a prediction message for batch.flows[index].
-nlohmann::json PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids);
+// The `data` object of a prediction message for batch.flows[index], as JSON
+// text (also the value of the Kafka `predictions` topic).
+std::string PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids);
 
-// {"type":type,"timestamp":iso(now),"data":data}
+// {"type":type,"timestamp":iso(now),"data":data}; `type` must need no
+// escaping (the message types above), `data_json` is JSON text.
+std::string EnvelopeText(std::string_view type, std::string_view data_json, Clock::WallTime now);
 std::string Envelope(std::string_view type, const nlohmann::json& data, Clock::WallTime now);
 
 std::string ConnectedMessage(size_t connections, Clock::WallTime now);

@@ -2,12 +2,15 @@
 // block, dry-run and the circuit breaker, and the policy rules. Refreshed
 // live by `action` messages on the WebSocket.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../../api/endpoints';
 import type { Decision } from '../../api/schemas';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
 import { ConfirmButton } from '../../components/ConfirmButton';
+import { DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
+import { Field, Form, Select } from '../../components/Form';
 import { useI18n, parseApiTime } from '../../i18n/i18n';
 import { useRealtime } from '../../realtime/RealtimeProvider';
 import { ModeControl } from './ModeControl';
@@ -43,100 +46,68 @@ export default function ActionsPage() {
     <div className="page">
       <h1>{t('act.title')}</h1>
       <ModeControl />
-      <section className="card">
-        <h2>{t('act.active', { n: formatNumber(active.data?.length ?? 0) })}</h2>
-        <ErrorBox error={active.error ?? revoke.error} />
-        <div className="table-wrap" tabIndex={0}>
-          <table className="table" data-testid="active-actions">
-            <thead>
-              <tr>
-                <th scope="col">{t('act.target')}</th>
-                <th scope="col">{t('common.action')}</th>
-                <th scope="col">{t('act.why')}</th>
-                <th scope="col">{t('act.mode')}</th>
-                <th scope="col">{t('act.time_left')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('common.actions')}</span>
-                </th>
+      <Card title={t('act.active', { n: formatNumber(active.data?.length ?? 0) })} error={active.error ?? revoke.error}>
+        <DataTable
+          testId="active-actions"
+          actions
+          columns={[t('act.target'), t('common.action'), t('act.why'), t('act.mode'), t('act.time_left')]}
+          empty={active.data?.length === 0 ? t('act.none_active') : undefined}
+        >
+          {(active.data ?? []).map((d) => {
+            const left = timeLeft(d);
+            return (
+              <tr key={d.id}>
+                <td className="mono">{d.target || '—'}</td>
+                <td>{t(`action.${d.action_type}`)}</td>
+                <td className="small">{d.action_description}</td>
+                <td>{t(`decision_mode.${d.mode}`)}</td>
+                <td>{left === null ? t('act.no_expiry') : formatDuration(left)}</td>
+                <td>
+                  {can('operator') && (
+                    <ConfirmButton
+                      label={t('act.revoke')}
+                      question={t('act.revoke_q', { target: d.target })}
+                      disabled={revoke.isPending}
+                      onConfirm={() => revoke.mutate(d.id)}
+                    />
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {(active.data ?? []).map((d) => {
-                const left = timeLeft(d);
-                return (
-                  <tr key={d.id}>
-                    <td className="mono">{d.target || '—'}</td>
-                    <td>{t(`action.${d.action_type}`)}</td>
-                    <td className="small">{d.action_description}</td>
-                    <td>{t(`decision_mode.${d.mode}`)}</td>
-                    <td>{left === null ? t('act.no_expiry') : formatDuration(left)}</td>
-                    <td>
-                      {can('operator') && (
-                        <ConfirmButton
-                          label={t('act.revoke')}
-                          question={t('act.revoke_q', { target: d.target })}
-                          disabled={revoke.isPending}
-                          onConfirm={() => revoke.mutate(d.id)}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-              {active.data?.length === 0 && (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    {t('act.none_active')}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
-      </section>
+            );
+          })}
+        </DataTable>
+      </Card>
       {can('operator') && <ManualBlock />}
-      <section className="card">
-        <h2>{t('act.history')}</h2>
-        <ErrorBox error={history.error} />
-        <div className="table-wrap" tabIndex={0}>
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.time')}</th>
-                <th scope="col">{t('act.target')}</th>
-                <th scope="col">{t('common.action')}</th>
-                <th scope="col">{t('common.status')}</th>
-                <th scope="col">{t('act.origin')}</th>
-                <th scope="col">{t('act.rule')}</th>
-                <th scope="col">{t('common.class')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(history.data ?? []).map((d) => (
-                <tr key={d.id}>
-                  <td>{formatDate(d.created_at)}</td>
-                  <td className="mono">{d.target || '—'}</td>
-                  <td>{t(`action.${d.action_type}`)}</td>
-                  <td>{t(`status.${d.status}`)}</td>
-                  <td>{t(`origin.${d.origin}`)}</td>
-                  <td>{d.rule ?? '—'}</td>
-                  <td>{d.attack_class ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <Card title={t('act.history')} error={history.error}>
+        <DataTable
+          compact
+          columns={[t('common.time'), t('act.target'), t('common.action'), t('common.status'), t('act.origin'), t('act.rule'), t('common.class')]}
+        >
+          {(history.data ?? []).map((d) => (
+            <tr key={d.id}>
+              <td>{formatDate(d.created_at)}</td>
+              <td className="mono">{d.target || '—'}</td>
+              <td>{t(`action.${d.action_type}`)}</td>
+              <td>{t(`status.${d.status}`)}</td>
+              <td>{t(`origin.${d.origin}`)}</td>
+              <td>{d.rule ?? '—'}</td>
+              <td>{d.attack_class ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
+      </Card>
       <PolicyEditor />
     </div>
   );
 }
 
+const ACTIONS = ['block_ip', 'rate_limit', 'isolate_host', 'alert_admin'] as const;
+
 function ManualBlock() {
   const { t } = useI18n();
   const qc = useQueryClient();
   const [target, setTarget] = useState('');
-  const [action, setAction] = useState('block_ip');
+  const [action, setAction] = useState<(typeof ACTIONS)[number]>('block_ip');
   const [minutes, setMinutes] = useState(60);
   const [reason, setReason] = useState('');
   const create = useMutation({
@@ -147,41 +118,26 @@ function ManualBlock() {
     },
     onSettled: () => qc.invalidateQueries({ queryKey: ['actions'] }),
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
-    <section className="card">
-      <h2>{t('act.manual')}</h2>
-      <form className="row wrap" onSubmit={submit}>
-        <label>
-          {t('act.target')}
+    <Card title={t('act.manual')}>
+      <Form className="row wrap" onSubmit={() => create.mutate()}>
+        <Field label={t('act.target')}>
           <input value={target} onChange={(e) => setTarget(e.target.value)} placeholder="203.0.113.7" required />
-        </label>
-        <label>
-          {t('common.action')}
-          <select value={action} onChange={(e) => setAction(e.target.value)}>
-            {['block_ip', 'rate_limit', 'isolate_host', 'alert_admin'].map((a) => (
-              <option key={a} value={a}>
-                {t(`action.${a}` as 'action.block_ip')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('act.minutes')}
+        </Field>
+        <Field label={t('common.action')}>
+          <Select value={action} options={ACTIONS} optionLabel={(a) => t(`action.${a}`)} onChange={setAction} />
+        </Field>
+        <Field label={t('act.minutes')}>
           <input type="number" min={1} value={minutes} onChange={(e) => setMinutes(Number(e.target.value))} />
-        </label>
-        <label>
-          {t('act.reason')}
+        </Field>
+        <Field label={t('act.reason')}>
           <input value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
+        </Field>
         <button type="submit" className="primary" disabled={create.isPending || target.trim() === ''}>
           {t('act.apply')}
         </button>
-      </form>
+      </Form>
       <ErrorBox error={create.error} />
-    </section>
+    </Card>
   );
 }

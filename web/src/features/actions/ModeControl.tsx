@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/endpoints';
 import { useSession } from '../../auth/session';
-import { ErrorBox } from '../../components/ErrorBox';
+import { Card } from '../../components/Card';
 import { useI18n } from '../../i18n/i18n';
 
 export function ModeControl() {
@@ -16,9 +16,7 @@ export function ModeControl() {
   });
   const m = mode.data;
   return (
-    <section className="card">
-      <h2>{t('mode.title')}</h2>
-      <ErrorBox error={mode.error ?? set.error} />
+    <Card title={t('mode.title')} error={mode.error ?? set.error}>
       {m && (
         <div className="row wrap">
           <fieldset className="radios" disabled={!can('operator') || set.isPending}>
@@ -43,6 +41,6 @@ export function ModeControl() {
           </dl>
         </div>
       )}
-    </section>
+    </Card>
   );
 }

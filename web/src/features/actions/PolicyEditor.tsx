@@ -5,7 +5,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../../api/endpoints';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
+import { DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
+import { Form } from '../../components/Form';
 import { useI18n } from '../../i18n/i18n';
 
 function text(v: unknown): string {
@@ -30,37 +33,23 @@ export function PolicyEditor() {
   });
   const rules = policy.data?.rules ?? [];
   return (
-    <section className="card">
-      <h2>{t('policy.title')}</h2>
-      <ErrorBox error={policy.error} />
-      <div className="table-wrap" tabIndex={0}>
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">{t('policy.name')}</th>
-              <th scope="col">{t('policy.classes')}</th>
-              <th scope="col">{t('common.action')}</th>
-              <th scope="col">{t('policy.min_conf')}</th>
-              <th scope="col">{t('policy.min_det')}</th>
-              <th scope="col">{t('policy.window')}</th>
-              <th scope="col">{t('policy.durations')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rules.map((r, i) => (
-              <tr key={i}>
-                <td>{text(r.name)}</td>
-                <td>{text(r.classes)}</td>
-                <td>{text(r.action)}</td>
-                <td className="num">{text(r.min_confidence)}</td>
-                <td className="num">{text(r.min_detections)}</td>
-                <td>{text(r.window)}</td>
-                <td>{text(r.durations)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+    <Card title={t('policy.title')} error={policy.error}>
+      <DataTable
+        compact
+        columns={[t('policy.name'), t('policy.classes'), t('common.action'), t('policy.min_conf'), t('policy.min_det'), t('policy.window'), t('policy.durations')]}
+      >
+        {rules.map((r, i) => (
+          <tr key={i}>
+            <td>{text(r.name)}</td>
+            <td>{text(r.classes)}</td>
+            <td>{text(r.action)}</td>
+            <td className="num">{text(r.min_confidence)}</td>
+            <td className="num">{text(r.min_detections)}</td>
+            <td>{text(r.window)}</td>
+            <td>{text(r.durations)}</td>
+          </tr>
+        ))}
+      </DataTable>
       {can('operator') && policy.data && (
         <div>
           {draft === null ? (
@@ -68,9 +57,8 @@ export function PolicyEditor() {
               {t('policy.edit')}
             </button>
           ) : (
-            <form
-              onSubmit={(e) => {
-                e.preventDefault();
+            <Form
+              onSubmit={() => {
                 try {
                   const parsed: unknown = JSON.parse(draft);
                   setParseError(null);
@@ -91,10 +79,10 @@ export function PolicyEditor() {
                 </button>
               </div>
               <ErrorBox error={parseError ? new Error(parseError) : save.error} />
-            </form>
+            </Form>
           )}
         </div>
       )}
-    </section>
+    </Card>
   );
 }

@@ -5,9 +5,13 @@
 // update live from stats_update.
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../../api/endpoints';
+import { Card } from '../../components/Card';
+import { CountTable, DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
+import { FlowChart } from '../../components/FlowChart';
+import { Select } from '../../components/Form';
 import { StatCard } from '../../components/StatCard';
 import { useI18n } from '../../i18n/i18n';
 import { StatsUpdate, type StatsUpdate as StatsUpdateT } from '../../realtime/messages';
@@ -55,19 +59,15 @@ export default function DashboardPage() {
         <div className="row">
           <label>
             {t('dash.range')}{' '}
-            <select
+            <Select
               value={range}
-              onChange={(e) => {
-                setRange(e.target.value as RangeId);
+              options={Object.keys(RANGES) as RangeId[]}
+              optionLabel={(r) => t(`range.${r}`)}
+              onChange={(r) => {
+                setRange(r);
                 setNow(Date.now());
               }}
-            >
-              {(Object.keys(RANGES) as RangeId[]).map((r) => (
-                <option key={r} value={r}>
-                  {t(`range.${r}`)}
-                </option>
-              ))}
-            </select>
+            />
           </label>
           <button type="button" onClick={() => setNow(Date.now())}>
             {t('common.refresh')}
@@ -86,28 +86,21 @@ export default function DashboardPage() {
         />
       </div>
 
-      <section className="card">
-        <h2>{t('dash.over_time', { range: t(`range.${range}`) })}</h2>
-        <ErrorBox error={timeline.error} />
-        <div className="chart" role="img" aria-label={t('dash.over_time', { range: t(`range.${range}`) })}>
-          <ResponsiveContainer width="100%" height={260}>
-            <LineChart data={chartData} margin={{ left: 8, right: 16, top: 8, bottom: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-              <XAxis dataKey="time" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tickFormat} stroke="var(--muted)" />
-              <YAxis allowDecimals={false} stroke="var(--muted)" tickFormatter={(v: number) => formatNumber(v)} />
-              <Tooltip labelFormatter={(v) => formatDate(new Date(Number(v)).toISOString())} formatter={(v) => formatNumber(Number(v))} />
-              <Legend />
-              <Line type="monotone" dataKey="flows" name={t('dash.flows')} stroke="var(--accent)" dot={false} isAnimationActive={false} />
-              <Line type="monotone" dataKey="attacks" name={t('dash.attacks')} stroke="var(--danger)" dot={false} isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        </div>
-      </section>
+      <Card title={t('dash.over_time', { range: t(`range.${range}`) })} error={timeline.error}>
+        <FlowChart
+          label={t('dash.over_time', { range: t(`range.${range}`) })}
+          data={chartData}
+          timeKey="time"
+          height={260}
+          curve="monotone"
+          formatTick={tickFormat}
+          formatTooltipTime={(ms) => formatDate(new Date(ms).toISOString())}
+          formatCount={(n) => formatNumber(n)}
+        />
+      </Card>
 
       <div className="grid two">
-        <section className="card">
-          <h2>{t('dash.distribution')}</h2>
-          <ErrorBox error={dist.error} />
+        <Card title={t('dash.distribution')} error={dist.error}>
           {distData.length === 0 ? (
             <p className="muted">{t('dash.no_attacks')}</p>
           ) : (
@@ -123,86 +116,30 @@ export default function DashboardPage() {
               </ResponsiveContainer>
             </div>
           )}
-          <table className="table compact">
-            <caption className="sr-only">{t('dash.distribution')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('common.class')}</th>
-                <th scope="col" className="num">{t('common.count')}</th>
+          <CountTable label={t('common.class')} countLabel={t('common.count')} caption={t('dash.distribution')} rows={distData} />
+        </Card>
+        <Card title={t('dash.top_sources')} error={attackers.error}>
+          <DataTable
+            compact
+            wrap={false}
+            caption={t('dash.top_sources')}
+            columns={[t('common.source_ip'), { label: t('dash.attacks'), numeric: true }, t('dash.top_type'), t('dash.last_seen')]}
+            empty={sources.length === 0 ? t('dash.no_attacks') : undefined}
+          >
+            {sources.map((s) => (
+              <tr key={s.src_ip}>
+                <td className="mono">{s.src_ip}</td>
+                <td className="num">{formatNumber(s.attacks)}</td>
+                <td>{s.top_attack_type ?? '—'}</td>
+                <td>{formatDate(s.last_seen)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {distData.map((d) => (
-                <tr key={d.name}>
-                  <td>{d.name}</td>
-                  <td className="num">{formatNumber(d.count)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-        <section className="card">
-          <h2>{t('dash.top_sources')}</h2>
-          <ErrorBox error={attackers.error} />
-          <table className="table compact">
-            <caption className="sr-only">{t('dash.top_sources')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('common.source_ip')}</th>
-                <th scope="col" className="num">{t('dash.attacks')}</th>
-                <th scope="col">{t('dash.top_type')}</th>
-                <th scope="col">{t('dash.last_seen')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sources.map((s) => (
-                <tr key={s.src_ip}>
-                  <td className="mono">{s.src_ip}</td>
-                  <td className="num">{formatNumber(s.attacks)}</td>
-                  <td>{s.top_attack_type ?? '—'}</td>
-                  <td>{formatDate(s.last_seen)}</td>
-                </tr>
-              ))}
-              {sources.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="muted">
-                    {t('dash.no_attacks')}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </section>
-        <section className="card">
-          <h2>{t('dash.actions_taken')}</h2>
-          <ErrorBox error={actions.error} />
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.action')}</th>
-                <th scope="col" className="num">{t('common.count')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {actionData.map((a) => (
-                <tr key={a.name}>
-                  <td>{a.name}</td>
-                  <td className="num">{formatNumber(a.count)}</td>
-                </tr>
-              ))}
-              {actionData.length === 0 && (
-                <tr>
-                  <td colSpan={2} className="muted">
-                    {t('dash.no_actions')}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </section>
-        <section className="card">
-          <h2>{t('dash.models')}</h2>
-          <ErrorBox error={models.error} />
+            ))}
+          </DataTable>
+        </Card>
+        <Card title={t('dash.actions_taken')} error={actions.error}>
+          <CountTable label={t('common.action')} countLabel={t('common.count')} rows={actionData} empty={t('dash.no_actions')} />
+        </Card>
+        <Card title={t('dash.models')} error={models.error}>
           <ul className="plain">
             {(models.data?.active_models ?? []).map((m) => (
               <li key={m.id}>
@@ -211,7 +148,7 @@ export default function DashboardPage() {
             ))}
             {models.data && models.data.active_models.length === 0 && <li className="muted">{t('dash.no_models')}</li>}
           </ul>
-        </section>
+        </Card>
       </div>
     </div>
   );

@@ -2,12 +2,15 @@
 // (per-class F1 and a confusion-matrix heatmap when the card has them),
 // upload (bundle, XGBoost JSON, ONNX), activate, roll back, delete.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../../api/endpoints';
 import type { MLModel, ModelType } from '../../api/schemas';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
 import { ConfirmButton } from '../../components/ConfirmButton';
+import { DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
+import { Field, Form, Select } from '../../components/Form';
 import { StatCard } from '../../components/StatCard';
 import { useI18n } from '../../i18n/i18n';
 import { heatLevel, perClassMetrics } from './metrics';
@@ -40,56 +43,48 @@ export default function ModelsPage() {
       </div>
       <ErrorBox error={models.error ?? activate.error ?? rollback.error ?? remove.error} />
       {TYPES.map((type) => (
-        <section className="card" key={type}>
-          <div className="page-head">
-            <h2>{t(`model.${type}`)}</h2>
-            {can('operator') && (
+        <Card
+          key={type}
+          title={t(`model.${type}`)}
+          tools={
+            can('operator') && (
               <button type="button" onClick={() => rollback.mutate(type)} disabled={rollback.isPending}>
                 {t('models.rollback')}
               </button>
-            )}
-          </div>
-          <div className="table-wrap" tabIndex={0}>
-            <table className="table compact" data-testid={`models-${type}`}>
-              <thead>
-                <tr>
-                  <th scope="col">{t('models.version')}</th>
-                  <th scope="col">{t('models.format')}</th>
-                  <th scope="col">{t('models.file')}</th>
-                  <th scope="col">{t('common.status')}</th>
-                  <th scope="col">
-                    <span className="sr-only">{t('common.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {all
-                  .filter((m) => m.model_type === type)
-                  .map((m) => (
-                    <tr key={m.id} className={m.is_active ? 'active' : undefined}>
-                      <td className="mono">{m.version}</td>
-                      <td>{m.file_format}</td>
-                      <td className="small">{m.original_filename}</td>
-                      <td>{m.is_active ? <span className="badge ok">{t('models.active')}</span> : t('models.inactive')}</td>
-                      <td className="row">
-                        <button type="button" onClick={() => setSelected(m.id === selected ? null : m.id)} aria-expanded={m.id === selected}>
-                          {t('models.card')}
+            )
+          }
+        >
+          <DataTable
+            compact
+            actions
+            testId={`models-${type}`}
+            columns={[t('models.version'), t('models.format'), t('models.file'), t('common.status')]}
+          >
+            {all
+              .filter((m) => m.model_type === type)
+              .map((m) => (
+                <tr key={m.id} className={m.is_active ? 'active' : undefined}>
+                  <td className="mono">{m.version}</td>
+                  <td>{m.file_format}</td>
+                  <td className="small">{m.original_filename}</td>
+                  <td>{m.is_active ? <span className="badge ok">{t('models.active')}</span> : t('models.inactive')}</td>
+                  <td className="row">
+                    <button type="button" onClick={() => setSelected(m.id === selected ? null : m.id)} aria-expanded={m.id === selected}>
+                      {t('models.card')}
+                    </button>
+                    {can('operator') && !m.is_active && (
+                      <>
+                        <button type="button" onClick={() => activate.mutate(m.id)} disabled={activate.isPending}>
+                          {t('models.activate', { version: m.version })}
                         </button>
-                        {can('operator') && !m.is_active && (
-                          <>
-                            <button type="button" onClick={() => activate.mutate(m.id)} disabled={activate.isPending}>
-                              {t('models.activate', { version: m.version })}
-                            </button>
-                            <ConfirmButton label={t('common.delete')} question={t('models.delete_q', { version: m.version })} onConfirm={() => remove.mutate(m.id)} />
-                          </>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
+                        <ConfirmButton label={t('common.delete')} question={t('models.delete_q', { version: m.version })} onConfirm={() => remove.mutate(m.id)} />
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+          </DataTable>
+        </Card>
       ))}
       {shown && <ModelCard model={shown} />}
       {can('operator') && <UploadModel onDone={refresh} />}
@@ -102,6 +97,7 @@ function ModelCard({ model }: { model: MLModel }) {
   const meta = model.model_metadata;
   const card = meta?.card;
   const v = card?.validation;
+  const title = t('models.card_of', { version: `${t(`model.${model.model_type}`)} ${model.version}` });
   // The card's own per-class numbers; computed from its confusion matrix only
   // for cards written without them.
   const metrics = v
@@ -109,8 +105,7 @@ function ModelCard({ model }: { model: MLModel }) {
       perClassMetrics(v.classes, v.confusion)
     : [];
   return (
-    <section className="card" aria-label={t('models.card_of', { version: `${t(`model.${model.model_type}`)} ${model.version}` })}>
-      <h2>{t('models.card_of', { version: `${t(`model.${model.model_type}`)} ${model.version}` })}</h2>
+    <Card title={title} aria-label={title}>
       <dl className="kv">
         <dt>{t('models.created')}</dt>
         <dd>{formatDate(model.created_at)}</dd>
@@ -141,64 +136,46 @@ function ModelCard({ model }: { model: MLModel }) {
       {v && (
         <>
           <h3>{t('models.per_class')}</h3>
-          <div className="table-wrap" tabIndex={0}>
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">{t('common.class')}</th>
-                  <th scope="col" className="num">{t('models.precision')}</th>
-                  <th scope="col" className="num">{t('models.recall')}</th>
-                  <th scope="col" className="num">F1</th>
-                  <th scope="col" className="num">{t('models.support')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {metrics.map((m) => (
-                  <tr key={m.name}>
-                    <td>{m.name}</td>
-                    <td className="num">{formatNumber(m.precision, { maximumFractionDigits: 3 })}</td>
-                    <td className="num">{formatNumber(m.recall, { maximumFractionDigits: 3 })}</td>
-                    <td className="num">{formatNumber(m.f1, { maximumFractionDigits: 3 })}</td>
-                    <td className="num">{formatNumber(m.support)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            compact
+            columns={[
+              t('common.class'),
+              { label: t('models.precision'), numeric: true },
+              { label: t('models.recall'), numeric: true },
+              { label: 'F1', numeric: true },
+              { label: t('models.support'), numeric: true },
+            ]}
+          >
+            {metrics.map((m) => (
+              <tr key={m.name}>
+                <td>{m.name}</td>
+                <td className="num">{formatNumber(m.precision, { maximumFractionDigits: 3 })}</td>
+                <td className="num">{formatNumber(m.recall, { maximumFractionDigits: 3 })}</td>
+                <td className="num">{formatNumber(m.f1, { maximumFractionDigits: 3 })}</td>
+                <td className="num">{formatNumber(m.support)}</td>
+              </tr>
+            ))}
+          </DataTable>
           <h3>{t('models.confusion')}</h3>
           <p className="muted small">{t('models.confusion_note')}</p>
-          <div className="table-wrap" tabIndex={0}>
-            <table className="table heatmap">
-              <thead>
-                <tr>
-                  <th scope="col">{t('models.true_pred')}</th>
-                  {v.classes.map((c) => (
-                    <th scope="col" key={c} title={c}>
-                      {c}
-                    </th>
+          <DataTable variant="heatmap" columns={[t('models.true_pred'), ...v.classes.map((c) => ({ label: c, title: c }))]}>
+            {v.confusion.map((row, i) => {
+              const total = row.reduce((a, b) => a + b, 0);
+              return (
+                <tr key={i}>
+                  <th scope="row">{v.classes[i]}</th>
+                  {row.map((n, j) => (
+                    <td key={j} className={`num heat-${heatLevel(n, total)}`}>
+                      {formatNumber(n)}
+                    </td>
                   ))}
                 </tr>
-              </thead>
-              <tbody>
-                {v.confusion.map((row, i) => {
-                  const total = row.reduce((a, b) => a + b, 0);
-                  return (
-                    <tr key={i}>
-                      <th scope="row">{v.classes[i]}</th>
-                      {row.map((n, j) => (
-                        <td key={j} className={`num heat-${heatLevel(n, total)}`}>
-                          {formatNumber(n)}
-                        </td>
-                      ))}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         </>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -220,47 +197,32 @@ function UploadModel({ onDone }: { onDone: () => void }) {
       onDone();
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    upload.mutate();
-  };
   return (
-    <section className="card">
-      <h2>{t('models.upload')}</h2>
+    <Card title={t('models.upload')}>
       <p className="muted small">{t('models.upload_formats')}</p>
-      <form onSubmit={submit} className="stack">
-        <label>
-          {t('models.type')}
-          <select value={type} onChange={(e) => setType(e.target.value as ModelType)}>
-            {TYPES.map((ty) => (
-              <option key={ty} value={ty}>
-                {t(`model.${ty}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('models.file')}
+      <Form onSubmit={() => upload.mutate()} className="stack">
+        <Field label={t('models.type')}>
+          <Select value={type} options={TYPES} optionLabel={(ty) => t(`model.${ty}`)} onChange={setType} />
+        </Field>
+        <Field label={t('models.file')}>
           <input type="file" accept=".json,.gz,.onnx" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
-        </label>
-        <label>
-          {t('models.description')}
+        </Field>
+        <Field label={t('models.description')}>
           <input value={description} onChange={(e) => setDescription(e.target.value)} />
-        </label>
-        <label>
-          {t('models.profile')}
+        </Field>
+        <Field label={t('models.profile')}>
           <textarea rows={4} className="mono" value={profile} onChange={(e) => setProfile(e.target.value)} placeholder='{"expected_features": [...], "class_labels": [...]}' />
-        </label>
+        </Field>
         <button type="submit" className="primary" disabled={!file || upload.isPending}>
           {upload.isPending ? t('models.uploading') : t('models.upload_button')}
         </button>
-      </form>
+      </Form>
       {upload.isSuccess && (
         <p role="status" className="ok-text">
           {t('models.uploaded', { version: upload.data.version })}
         </p>
       )}
       <ErrorBox error={upload.error} />
-    </section>
+    </Card>
   );
 }

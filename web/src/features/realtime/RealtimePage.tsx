@@ -3,12 +3,14 @@
 // last minute in local time, the connection state, and the test stream.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api/endpoints';
 import { ConnectionBadge } from '../../app/Layout';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
 import { ErrorBox } from '../../components/ErrorBox';
+import { FlowChart } from '../../components/FlowChart';
+import { Field, Form, Select } from '../../components/Form';
 import { StatCard } from '../../components/StatCard';
 import { useI18n } from '../../i18n/i18n';
 import { PredictionData } from '../../realtime/messages';
@@ -73,36 +75,18 @@ export default function RealtimePage() {
         <StatCard label={t('rt.last_second')} value={t('unit.per_second', { n: formatNumber(lastSecond?.flows ?? 0) })} />
       </div>
       {can('operator') && <StreamControl />}
-      <section className="card">
-        <h2>{t('rt.throughput')}</h2>
-        <div className="chart" role="img" aria-label={t('rt.throughput')}>
-          <ResponsiveContainer width="100%" height={200}>
-            <LineChart data={points} margin={{ left: 8, right: 16, top: 8, bottom: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-              <XAxis dataKey="second" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => formatTime(v)} stroke="var(--muted)" />
-              <YAxis allowDecimals={false} stroke="var(--muted)" />
-              <Tooltip labelFormatter={(v) => formatTime(Number(v))} />
-              <Legend />
-              <Line type="linear" dataKey="flows" name={t('dash.flows')} stroke="var(--accent)" dot={false} isAnimationActive={false} />
-              <Line type="linear" dataKey="attacks" name={t('dash.attacks')} stroke="var(--danger)" dot={false} isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        </div>
-      </section>
-      <section className="card">
-        <div className="page-head">
-          <h2>{t('rt.feed')}</h2>
+      <Card title={t('rt.throughput')}>
+        <FlowChart label={t('rt.throughput')} data={points} timeKey="second" height={200} curve="linear" formatTick={formatTime} formatTooltipTime={formatTime} />
+      </Card>
+      <Card
+        title={t('rt.feed')}
+        tools={
           <div className="row">
             <label>
               {t('rt.filter_class')}{' '}
-              <select value={classFilter} onChange={(e) => setClassFilter(e.target.value)}>
+              <Select value={classFilter} options={classes} optionLabel={(c) => c} onChange={setClassFilter}>
                 <option value="">{t('rt.all_classes')}</option>
-                {classes.map((c) => (
-                  <option key={c} value={c}>
-                    {c}
-                  </option>
-                ))}
-              </select>
+              </Select>
             </label>
             <label>
               {t('rt.filter_source')}{' '}
@@ -121,7 +105,8 @@ export default function RealtimePage() {
               {t('rt.clear')}
             </button>
           </div>
-        </div>
+        }
+      >
         {paused && waiting > 0 && <p role="status">{t('rt.waiting', { n: formatNumber(waiting) })}</p>}
         <div className="feed-head" aria-hidden="true">
           <span>{t('common.time')}</span>
@@ -153,7 +138,7 @@ export default function RealtimePage() {
             })}
           </div>
         </div>
-      </section>
+      </Card>
     </div>
   );
 }
@@ -171,26 +156,18 @@ function StreamControl() {
   });
   const stop = useMutation({ mutationFn: () => api.stopStream(), onSettled: () => qc.invalidateQueries({ queryKey: ['stream'] }) });
   const running = status.data?.running ?? false;
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    start.mutate();
-  };
   return (
-    <section className="card">
-      <h2>{t('rt.stream')}</h2>
-      <form className="row wrap" onSubmit={submit}>
-        <label>
-          {t('rt.rate')}
+    <Card title={t('rt.stream')}>
+      <Form className="row wrap" onSubmit={() => start.mutate()}>
+        <Field label={t('rt.rate')}>
           <input type="number" min={1} max={10000} value={rate} onChange={(e) => setRate(Number(e.target.value))} />
-        </label>
-        <label>
-          {t('rt.count')}
+        </Field>
+        <Field label={t('rt.count')}>
           <input type="number" min={0} value={count} onChange={(e) => setCount(Number(e.target.value))} />
-        </label>
-        <label>
-          {t('rt.mix')}
+        </Field>
+        <Field label={t('rt.mix')}>
           <input type="number" min={0} max={100} value={mix} onChange={(e) => setMix(Number(e.target.value))} />
-        </label>
+        </Field>
         <button type="submit" className="primary" disabled={running || start.isPending}>
           {t('rt.start')}
         </button>
@@ -204,8 +181,8 @@ function StreamControl() {
             ? t('rt.running_open', { sent: formatNumber(status.data?.sent ?? 0) })
             : t('rt.idle', { sent: formatNumber(status.data?.sent ?? 0) })}
         </span>
-      </form>
+      </Form>
       <ErrorBox error={start.error ?? stop.error ?? status.error ?? (status.data?.last_error ? new Error(status.data.last_error) : null)} />
-    </section>
+    </Card>
   );
 }

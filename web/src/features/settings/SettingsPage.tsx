@@ -2,12 +2,15 @@
 // the whitelist (IPv4, IPv6, CIDR, expiry, description), API keys (admins)
 // and the enforcement mode.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../../api/endpoints';
 import type { Role } from '../../api/schemas';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
 import { ConfirmButton } from '../../components/ConfirmButton';
+import { DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
+import { Field, Form, Select, Switch } from '../../components/Form';
 import { useI18n } from '../../i18n/i18n';
 import { ModeControl } from '../actions/ModeControl';
 
@@ -37,9 +40,7 @@ function Sources() {
   });
   const checks = health.data?.checks ?? {};
   return (
-    <section className="card">
-      <h2>{t('sources.title')}</h2>
-      <ErrorBox error={sources.error ?? toggle.error} />
+    <Card title={t('sources.title')} error={sources.error ?? toggle.error}>
       <p className="muted small">
         {t('sources.health')}{' '}
         {Object.entries(checks).map(([name, c]) => (
@@ -48,43 +49,28 @@ function Sources() {
           </span>
         ))}
       </p>
-      <div className="table-wrap" tabIndex={0}>
-        <table className="table" data-testid="sources">
-          <thead>
-            <tr>
-              <th scope="col">{t('sources.name')}</th>
-              <th scope="col">{t('sources.description')}</th>
-              <th scope="col">{t('sources.config')}</th>
-              <th scope="col">{t('sources.updated')}</th>
-              <th scope="col">{t('sources.enabled')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(sources.data ?? []).map((s) => (
-              <tr key={s.id}>
-                <td className="mono">{s.source_name}</td>
-                <td>{s.description ?? ''}</td>
-                <td className="mono small">{s.config_params ? JSON.stringify(s.config_params) : '—'}</td>
-                <td>{formatDate(s.updated_at)}</td>
-                <td>
-                  <label className="switch">
-                    <input
-                      type="checkbox"
-                      role="switch"
-                      checked={s.is_enabled}
-                      disabled={!can('operator') || toggle.isPending}
-                      onChange={(e) => toggle.mutate({ name: s.source_name, on: e.target.checked })}
-                      aria-label={t('sources.toggle', { name: s.source_name })}
-                    />
-                    <span>{s.is_enabled ? t('common.on') : t('common.off')}</span>
-                  </label>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+      <DataTable
+        testId="sources"
+        columns={[t('sources.name'), t('sources.description'), t('sources.config'), t('sources.updated'), t('sources.enabled')]}
+      >
+        {(sources.data ?? []).map((s) => (
+          <tr key={s.id}>
+            <td className="mono">{s.source_name}</td>
+            <td>{s.description ?? ''}</td>
+            <td className="mono small">{s.config_params ? JSON.stringify(s.config_params) : '—'}</td>
+            <td>{formatDate(s.updated_at)}</td>
+            <td>
+              <Switch
+                checked={s.is_enabled}
+                disabled={!can('operator') || toggle.isPending}
+                onChange={(on) => toggle.mutate({ name: s.source_name, on })}
+                label={t('sources.toggle', { name: s.source_name })}
+              />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+    </Card>
   );
 }
 
@@ -114,82 +100,49 @@ function WhitelistSection() {
   });
   const patch = useMutation({ mutationFn: (v: { id: number; on: boolean }) => api.patchWhitelist(v.id, { is_active: v.on }), onSettled: refresh });
   const remove = useMutation({ mutationFn: (id: number) => api.deleteWhitelist(id), onSettled: refresh });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    add.mutate();
-  };
   return (
-    <section className="card">
-      <h2>{t('wl.title')}</h2>
+    <Card title={t('wl.title')}>
       <p className="muted small">{t('wl.intro')}</p>
       {can('operator') && (
-        <form className="row wrap" onSubmit={submit}>
-          <label>
-            {t('wl.address')}
+        <Form className="row wrap" onSubmit={() => add.mutate()}>
+          <Field label={t('wl.address')}>
             <input value={ip} onChange={(e) => setIp(e.target.value)} placeholder="192.0.2.7, 198.51.100.0/24, 2001:db8::/32" required />
-          </label>
-          <label>
-            {t('wl.description')}
+          </Field>
+          <Field label={t('wl.description')}>
             <input value={description} onChange={(e) => setDescription(e.target.value)} />
-          </label>
-          <label>
-            {t('wl.expires')}
+          </Field>
+          <Field label={t('wl.expires')}>
             <input type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
-          </label>
+          </Field>
           <button type="submit" className="primary" disabled={add.isPending || ip.trim() === ''}>
             {t('wl.add')}
           </button>
-        </form>
+        </Form>
       )}
       <ErrorBox error={list.error ?? add.error ?? patch.error ?? remove.error} />
-      <div className="table-wrap" tabIndex={0}>
-        <table className="table" data-testid="whitelist">
-          <thead>
-            <tr>
-              <th scope="col">{t('wl.address')}</th>
-              <th scope="col">{t('wl.description')}</th>
-              <th scope="col">{t('wl.expires')}</th>
-              <th scope="col">{t('wl.active')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('common.actions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(list.data ?? []).map((w) => (
-              <tr key={w.id}>
-                <td className="mono">{w.ip_address}</td>
-                <td>{w.description ?? ''}</td>
-                <td>{w.expires_at ? formatDate(w.expires_at) : t('wl.never')}</td>
-                <td>
-                  <label className="switch">
-                    <input
-                      type="checkbox"
-                      role="switch"
-                      checked={w.is_active}
-                      disabled={!can('operator')}
-                      onChange={(e) => patch.mutate({ id: w.id, on: e.target.checked })}
-                      aria-label={t('wl.toggle', { ip: w.ip_address })}
-                    />
-                    <span>{w.is_active ? t('common.on') : t('common.off')}</span>
-                  </label>
-                </td>
-                <td>{can('operator') && <ConfirmButton label={t('common.delete')} question={t('wl.delete_q', { ip: w.ip_address })} onConfirm={() => remove.mutate(w.id)} />}</td>
-              </tr>
-            ))}
-            {list.data?.length === 0 && (
-              <tr>
-                <td colSpan={5} className="muted">
-                  {t('wl.empty')}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-    </section>
+      <DataTable
+        testId="whitelist"
+        actions
+        columns={[t('wl.address'), t('wl.description'), t('wl.expires'), t('wl.active')]}
+        empty={list.data?.length === 0 ? t('wl.empty') : undefined}
+      >
+        {(list.data ?? []).map((w) => (
+          <tr key={w.id}>
+            <td className="mono">{w.ip_address}</td>
+            <td>{w.description ?? ''}</td>
+            <td>{w.expires_at ? formatDate(w.expires_at) : t('wl.never')}</td>
+            <td>
+              <Switch checked={w.is_active} disabled={!can('operator')} onChange={(on) => patch.mutate({ id: w.id, on })} label={t('wl.toggle', { ip: w.ip_address })} />
+            </td>
+            <td>{can('operator') && <ConfirmButton label={t('common.delete')} question={t('wl.delete_q', { ip: w.ip_address })} onConfirm={() => remove.mutate(w.id)} />}</td>
+          </tr>
+        ))}
+      </DataTable>
+    </Card>
   );
 }
+
+const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 function Keys() {
   const { t, formatDate } = useI18n();
@@ -201,67 +154,40 @@ function Keys() {
   const create = useMutation({ mutationFn: () => api.createKey(name.trim(), role), onSuccess: () => setName(''), onSettled: refresh });
   const revoke = useMutation({ mutationFn: (id: number) => api.revokeKey(id), onSettled: refresh });
   return (
-    <section className="card">
-      <h2>{t('keys.title')}</h2>
-      <form
-        className="row wrap"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
-        <label>
-          {t('keys.name')}
+    <Card title={t('keys.title')}>
+      <Form className="row wrap" onSubmit={() => create.mutate()}>
+        <Field label={t('keys.name')}>
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
-        </label>
-        <label>
-          {t('keys.role')}
-          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {(['viewer', 'operator', 'admin'] as const).map((r) => (
-              <option key={r} value={r}>
-                {t(`role.${r}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        </Field>
+        <Field label={t('keys.role')}>
+          <Select value={role} options={ROLES} optionLabel={(r) => t(`role.${r}`)} onChange={setRole} />
+        </Field>
         <button type="submit" className="primary" disabled={create.isPending || name.trim() === ''}>
           {t('keys.create')}
         </button>
-      </form>
+      </Form>
       {create.data && (
         <div role="status" className="notice">
           {t('keys.created')} <code data-testid="new-key">{create.data.key}</code>
         </div>
       )}
       <ErrorBox error={keys.error ?? create.error ?? revoke.error} />
-      <div className="table-wrap" tabIndex={0}>
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">{t('keys.name')}</th>
-              <th scope="col">{t('keys.prefix')}</th>
-              <th scope="col">{t('keys.role')}</th>
-              <th scope="col">{t('keys.last_used')}</th>
-              <th scope="col">{t('common.status')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('common.actions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(keys.data?.keys ?? []).map((k) => (
-              <tr key={k.id}>
-                <td>{k.name}</td>
-                <td className="mono">{k.prefix}</td>
-                <td>{t(`role.${k.role}`)}</td>
-                <td>{formatDate(k.last_used_at)}</td>
-                <td>{k.active ? t('keys.active') : t('keys.revoked')}</td>
-                <td>{k.active && <ConfirmButton label={t('keys.revoke')} question={t('keys.revoke_q', { name: k.name })} onConfirm={() => revoke.mutate(k.id)} />}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+      <DataTable
+        compact
+        actions
+        columns={[t('keys.name'), t('keys.prefix'), t('keys.role'), t('keys.last_used'), t('common.status')]}
+      >
+        {(keys.data?.keys ?? []).map((k) => (
+          <tr key={k.id}>
+            <td>{k.name}</td>
+            <td className="mono">{k.prefix}</td>
+            <td>{t(`role.${k.role}`)}</td>
+            <td>{formatDate(k.last_used_at)}</td>
+            <td>{k.active ? t('keys.active') : t('keys.revoked')}</td>
+            <td>{k.active && <ConfirmButton label={t('keys.revoke')} question={t('keys.revoke_q', { name: k.name })} onConfirm={() => revoke.mutate(k.id)} />}</td>
+          </tr>
+        ))}
+      </DataTable>
+    </Card>
   );
 }

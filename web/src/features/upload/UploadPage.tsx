@@ -8,6 +8,8 @@ import { Link, useSearchParams } from 'react-router';
 import { uploadCsv, api } from '../../api/endpoints';
 import type { UploadBatch } from '../../api/schemas';
 import { useSession } from '../../auth/session';
+import { Card } from '../../components/Card';
+import { CountTable, DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
 import { useI18n } from '../../i18n/i18n';
 import { BatchProgress, className, isAttack } from '../../realtime/messages';
@@ -112,18 +114,22 @@ export default function UploadPage() {
       )}
       <ErrorBox error={error} />
       {sending && (
-        <section className="card" aria-live="polite">
-          <h2>{t('upload.sending', { name: sending.name })}</h2>
+        <Card title={t('upload.sending', { name: sending.name })} aria-live="polite">
           <progress max={sending.total || 1} value={sending.sent} aria-label={t('upload.bytes_progress')} />
           <p>{t('upload.bytes', { sent: formatBytes(sending.sent), total: formatBytes(sending.total) })}</p>
-        </section>
+        </Card>
       )}
       {batchId && (
-        <section className="card" aria-live="polite" aria-busy={processing}>
-          <h2>
-            {t('upload.result')} <span className="mono small">{batchId}</span>
-          </h2>
-          <ErrorBox error={batch.error} />
+        <Card
+          title={
+            <>
+              {t('upload.result')} <span className="mono small">{batchId}</span>
+            </>
+          }
+          error={batch.error}
+          aria-live="polite"
+          aria-busy={processing}
+        >
           {processing && (
             <>
               <progress aria-label={t('upload.rows_progress')} />
@@ -134,66 +140,49 @@ export default function UploadPage() {
           {b && b.predictions.length > 0 && (
             <>
               <h3>{t('upload.predictions', { n: formatNumber(b.predictions.length), total: formatNumber(b.row_count) })}</h3>
-              <div className="table-wrap" tabIndex={0}>
-                <table className="table compact">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('common.id')}</th>
-                      <th scope="col">{t('common.time')}</th>
-                      <th scope="col">{t('common.source_ip')}</th>
-                      <th scope="col">{t('common.dest_ip')}</th>
-                      <th scope="col">{t('common.class')}</th>
-                      <th scope="col" className="num">{t('common.score')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {b.predictions.map((p) => (
-                      <tr key={p.traffic_data.id} className={isAttack(p) ? 'attack' : undefined}>
-                        <td className="num">{p.traffic_data.id}</td>
-                        <td>{formatDate(p.traffic_data.created_at)}</td>
-                        <td className="mono">{p.traffic_data.src_ip ?? '—'}</td>
-                        <td className="mono">{p.traffic_data.dst_ip ?? '—'}</td>
-                        <td>{className(p)}</td>
-                        <td className="num">{p.threat_prediction ? formatNumber(p.threat_prediction.prediction_score, { maximumFractionDigits: 3 }) : '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                compact
+                columns={[t('common.id'), t('common.time'), t('common.source_ip'), t('common.dest_ip'), t('common.class'), { label: t('common.score'), numeric: true }]}
+              >
+                {b.predictions.map((p) => (
+                  <tr key={p.traffic_data.id} className={isAttack(p) ? 'attack' : undefined}>
+                    <td className="num">{p.traffic_data.id}</td>
+                    <td>{formatDate(p.traffic_data.created_at)}</td>
+                    <td className="mono">{p.traffic_data.src_ip ?? '—'}</td>
+                    <td className="mono">{p.traffic_data.dst_ip ?? '—'}</td>
+                    <td>{className(p)}</td>
+                    <td className="num">{p.threat_prediction ? formatNumber(p.threat_prediction.prediction_score, { maximumFractionDigits: 3 }) : '—'}</td>
+                  </tr>
+                ))}
+              </DataTable>
             </>
           )}
-        </section>
+        </Card>
       )}
-      <section className="card">
-        <h2>{t('upload.recent')}</h2>
-        <ErrorBox error={batches.error} />
-        <div className="table-wrap" tabIndex={0}>
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">{t('upload.file')}</th>
-                <th scope="col">{t('common.time')}</th>
-                <th scope="col">{t('common.status')}</th>
-                <th scope="col" className="num">{t('upload.accepted')}</th>
-                <th scope="col" className="num">{t('upload.rejected')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(batches.data?.batches ?? []).map((x) => (
-                <tr key={x.batch_id}>
-                  <td>
-                    <Link to={`/upload?batch=${encodeURIComponent(x.batch_id)}`}>{x.filename}</Link>
-                  </td>
-                  <td>{formatDate(x.uploaded_at)}</td>
-                  <td>{t(`batch.${x.status}`)}</td>
-                  <td className="num">{formatNumber(x.accepted_rows)}</td>
-                  <td className="num">{formatNumber(x.rejected_rows)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <Card title={t('upload.recent')} error={batches.error}>
+        <DataTable
+          compact
+          columns={[
+            t('upload.file'),
+            t('common.time'),
+            t('common.status'),
+            { label: t('upload.accepted'), numeric: true },
+            { label: t('upload.rejected'), numeric: true },
+          ]}
+        >
+          {(batches.data?.batches ?? []).map((x) => (
+            <tr key={x.batch_id}>
+              <td>
+                <Link to={`/upload?batch=${encodeURIComponent(x.batch_id)}`}>{x.filename}</Link>
+              </td>
+              <td>{formatDate(x.uploaded_at)}</td>
+              <td>{t(`batch.${x.status}`)}</td>
+              <td className="num">{formatNumber(x.accepted_rows)}</td>
+              <td className="num">{formatNumber(x.rejected_rows)}</td>
+            </tr>
+          ))}
+        </DataTable>
+      </Card>
     </div>
   );
 }
@@ -201,7 +190,9 @@ export default function UploadPage() {
 function BatchResult({ batch }: { batch: UploadBatch }) {
   const { t, formatNumber } = useI18n();
   const s = batch.summary ?? {};
-  const byClass = Object.entries(s.by_class ?? {}).sort((a, b) => b[1] - a[1]);
+  const byClass = Object.entries(s.by_class ?? {})
+    .map(([name, count]) => ({ name, count }))
+    .sort((a, b) => b.count - a.count);
   const reasons = Object.entries(s.rejected_by_reason ?? {});
   return (
     <div className="result">
@@ -221,22 +212,7 @@ function BatchResult({ batch }: { batch: UploadBatch }) {
         )}
       </dl>
       <h3>{t('upload.by_class')}</h3>
-      <table className="table compact">
-        <thead>
-          <tr>
-            <th scope="col">{t('common.class')}</th>
-            <th scope="col" className="num">{t('common.count')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {byClass.map(([name, n]) => (
-            <tr key={name}>
-              <td>{name}</td>
-              <td className="num">{formatNumber(n)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <CountTable label={t('common.class')} countLabel={t('common.count')} rows={byClass} />
       {reasons.length > 0 && (
         <>
           <h3>{t('upload.rejections')}</h3>
