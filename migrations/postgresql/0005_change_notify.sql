@@ -4,12 +4,14 @@
 -- self-healing settings and decisions in force, and the active models; a
 -- statement-level trigger notifies channel `threatd_changes` with the table's
 -- name after every change, and every instance LISTENs and reloads what
--- changed (storage/change_feed.h). NOTIFY is transactional (delivered at
+-- changed (storage/change_feed.h). The payload is "<table> <application_name
+-- of the writing session>": each instance connects with its own name and
+-- skips the changes it made itself. NOTIFY is transactional (delivered at
 -- commit, not at all on rollback) and identical notifications of one
 -- transaction are folded into one.
 CREATE FUNCTION threatd_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('threatd_changes', TG_TABLE_NAME);
+  PERFORM pg_notify('threatd_changes', TG_TABLE_NAME || ' ' || coalesce(current_setting('application_name', true), ''));
   RETURN NULL;
 END;
 $$;

@@ -4,7 +4,9 @@
 // reloaded within a second instead of waiting for a poll.
 //
 // PostgreSQL implements it with LISTEN/NOTIFY (statement-level triggers of
-// migration 0005 notify channel `threatd_changes` with the table's name).
+// migration 0005 notify channel `threatd_changes` with the table's name and
+// the writer's application_name; an instance skips its own changes, which
+// it has applied to its caches already).
 // SQLite has none: one process owns the file.
 //
 // Delivery: notifications are coalesced; the callback gets the set of tables

@@ -17,15 +17,21 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+// Payload "<table> <application_name of the writer>" (migration 0005).
+// Changes this instance made itself are already in its caches: skipped.
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& c, std::set<std::string>& tables)
-      : pqxx::notification_receiver(c, kChangeChannel), tables_(tables) {}
+  Receiver(pqxx::connection_base& c, std::string self, std::set<std::string>& tables)
+      : pqxx::notification_receiver(c, kChangeChannel), self_(std::move(self)), tables_(tables) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
-    tables_.insert(payload.empty() ? std::string(kAllTables) : payload);
+    const auto space = payload.find(' ');
+    const std::string table = payload.substr(0, space);
+    if (space != std::string::npos && payload.compare(space + 1, std::string::npos, self_) == 0) return;
+    tables_.insert(table.empty() ? std::string(kAllTables) : table);
   }
 
  private:
+  const std::string self_;
   std::set<std::string>& tables_;
 };
 
@@ -89,7 +95,7 @@ class PgChangeFeed final : public ChangeFeed {
       }
       try {
         std::set<std::string> tables;
-        Receiver receiver(**conn, tables);
+        Receiver receiver(**conn, pool_.application_name(), tables);
         (*conn)->get_notifs();  // issues the pending LISTEN
         SetListening(true, std::nullopt);
         if (connected_once) {

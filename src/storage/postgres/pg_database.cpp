@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_database.h"
 
+#include <random>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,6 +62,13 @@ DataSource SourceFromRow(const pqxx::row& r) {
           OptionalText(r[4]), FromMicros(r[5].as<int64_t>())};
 }
 
+// "threatd-" and 8 random hex digits: one per process, so the change feed
+// can tell this instance's notifications from other instances'.
+std::string InstanceName() {
+  std::random_device rd;
+  return fmt::format("threatd-{:08x}", rd());
+}
+
 class PgDatabase final : public Database {
  public:
   PgDatabase(const DatabaseUrl& url, const StorageOptions& options, metrics::Registry& registry, Clock& clock)
@@ -67,7 +76,7 @@ class PgDatabase final : public Database {
         clock_(clock),
         stats_(registry, "postgresql"),
         pool_(pg::PgPoolOptions{url.url, RedactUrl(url.url), options.pool_size, options.acquire_timeout,
-                                options.connect_timeout, options.statement_timeout},
+                                options.connect_timeout, options.statement_timeout, InstanceName()},
               stats_),
         traffic_(pg::MakeTrafficRepository(pool_, clock_)),
         models_(pg::MakeModelRepository(pool_, clock_)),

@@ -19,7 +19,7 @@ std::string BuildConninfo(const PgPoolOptions& o) {
   };
   const auto seconds = std::max<long long>(2, (o.connect_timeout.count() + 999) / 1000);
   add("connect_timeout", std::to_string(seconds));
-  add("application_name", "threatd");
+  add("application_name", o.application_name);
   return out;
 }
 

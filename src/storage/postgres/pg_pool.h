@@ -37,6 +37,9 @@ struct PgPoolOptions {
   std::chrono::milliseconds acquire_timeout{2000};
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds statement_timeout{30000};
+  // Shown in pg_stat_activity; also names this instance in change
+  // notifications (pg_change_feed.h), so it can skip its own.
+  std::string application_name = "threatd";
 };
 
 class PgPool {
@@ -52,6 +55,7 @@ class PgPool {
   void Close();
 
   int OpenConnections() const;
+  const std::string& application_name() const { return options_.application_name; }
   // A new connection outside the pool (same parameters), for a LISTEN.
   Result<std::unique_ptr<pqxx::connection>> Connect();
 

@@ -3,11 +3,15 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "integration/storage/storage_fixture.h"
 #include "storage/database_url.h"
+#include "support/eventually.h"
 
 namespace threatd::storage::testing {
 namespace {
@@ -144,6 +148,47 @@ TEST_P(DatabaseTest, DataSourceUpdate) {
   EXPECT_EQ(db->UpdateDataSource("nope", true, std::nullopt).status().code(), ErrorCode::kNotFound);
   EXPECT_FALSE(db->GetDataSource("nope")->has_value());
   EXPECT_EQ(db->UpdateDataSource("external_kafka", true, "{oops").status().code(), ErrorCode::kValidation);
+}
+
+// Two handles on one PostgreSQL database are two instances: each hears the
+// other's changes through the change feed and skips its own. (SQLite has no
+// feed: one process owns the file.)
+TEST_P(DatabaseTest, ChangeFeedHearsOtherInstancesAndSkipsItsOwnChanges) {
+  auto mine = OpenMigrated();
+  ASSERT_NE(mine, nullptr);
+  auto feed = mine->OpenChangeFeed();
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_EQ(feed, nullptr);
+    return;
+  }
+  ASSERT_NE(feed, nullptr);
+  auto other = Open();  // same database, another "instance"
+  std::mutex mu;
+  std::vector<std::set<std::string>> calls;
+  feed->Start([&](const std::set<std::string>& tables) {
+    std::lock_guard lock(mu);
+    calls.push_back(tables);
+  });
+  auto heard = [&](const std::string& table) {
+    std::lock_guard lock(mu);
+    for (const auto& c : calls)
+      if (c.count(table)) return true;
+    return false;
+  };
+  // On (re)connect: everything, since what changed before is unknown.
+  ASSERT_TRUE(::threatd::testing::Eventually([&] { return heard(kAllTables); })) << feed->HealthCheck().dump();
+  EXPECT_EQ(feed->HealthCheck()["listening"], true);
+
+  NewWhitelistEntry w;
+  w.ip_address = "192.0.2.0/24";
+  ASSERT_TRUE(mine->Whitelist().CreateWhitelistEntry(w).ok());     // this instance's own change
+  ASSERT_TRUE(other->UpdateDataSource("external_kafka", true, std::nullopt).ok());  // another's
+  ASSERT_TRUE(::threatd::testing::Eventually([&] { return heard("data_source_config"); }))
+      << feed->HealthCheck().dump();
+  // Notifications arrive in commit order: had the own change not been
+  // skipped, it would have been heard before the other's.
+  EXPECT_FALSE(heard("ip_whitelist"));
+  feed->Stop();
 }
 
 TEST_P(DatabaseTest, PingMeasuresARoundTrip) {
