@@ -22,28 +22,13 @@
 #include "integration/healing/recording_backend.h"
 #include "pipeline/pipeline.h"
 #include "storage/database.h"
+#include "support/shipped_models.h"
 
 namespace threatd::healing {
 namespace {
 
-std::string SourceDir() { return std::getenv("THREATD_SOURCE_DIR") ? std::getenv("THREATD_SOURCE_DIR") : "."; }
-
-std::shared_ptr<const ml::LoadedModel> Load(const std::string& name) {
-  auto bundle = ml::ReadBundleFile(SourceDir() + "/models/" + name);
-  EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
-  auto m = ml::LoadModel(*bundle);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return *m;
-}
-
-class FixedModels final : public pipeline::ModelProvider {
- public:
-  explicit FixedModels(std::shared_ptr<const ml::ModelSet> s) : set_(std::move(s)) {}
-  std::shared_ptr<const ml::ModelSet> Current() const override { return set_; }
-
- private:
-  std::shared_ptr<const ml::ModelSet> set_;
-};
+using threatd::testing::ShippedModelProvider;
+using threatd::testing::SourceDir;
 
 // Gives the Healer the flows' own times, so the policy's windows see the
 // test bed's real rates (the rows span days). Decisions are still made at
@@ -94,8 +79,7 @@ Outcome Replay(const flow::Dataset& ds, std::vector<size_t> rows) {
   Healer healer(o, (*db)->Decisions(), whitelist, std::move(backend), clock, registry);
   EXPECT_TRUE(healer.Start().ok());
 
-  FixedModels models(std::make_shared<ml::ModelSet>(
-      ml::ModelSet{Load("threat_detector.json.gz"), Load("attack_classifier.json.gz")}));
+  ShippedModelProvider models;
   pipeline::Pipeline pipe({.queue_capacity = 4, .workers = 1}, models, (*db)->Traffic(), Clock::System(), registry);
   FlowTime shift(healer);
   pipe.AddObserver(&shift);

@@ -24,34 +24,14 @@
 #include "integration/kafka/topic_reader.h"
 #include "common/metrics.h"
 #include "kafka/flow_consumer.h"
-#include "ml/bundle.h"
-#include "ml/loaded_model.h"
 #include "pipeline/pipeline.h"
 #include "storage/database.h"
+#include "support/shipped_models.h"
 
 namespace threatd::kafka::testing {
 
-class SwappableModels final : public pipeline::ModelProvider {
- public:
-  std::shared_ptr<const ml::ModelSet> Current() const override { return std::atomic_load(&set_); }
-  void Set(std::shared_ptr<const ml::ModelSet> s) { std::atomic_store(&set_, std::move(s)); }
-
- private:
-  std::shared_ptr<const ml::ModelSet> set_;
-};
-
-inline std::shared_ptr<const ml::ModelSet> DefaultModels() {
-  const std::string dir = std::string(std::getenv("THREATD_SOURCE_DIR")) + "/models/";
-  auto load = [&](const std::string& name) -> std::shared_ptr<const ml::LoadedModel> {
-    auto bundle = ml::ReadBundleFile(dir + name);
-    EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
-    if (!bundle.ok()) return nullptr;
-    auto m = ml::LoadModel(*bundle);
-    EXPECT_TRUE(m.ok()) << m.status().ToString();
-    return m.ok() ? *m : nullptr;
-  };
-  return std::make_shared<ml::ModelSet>(ml::ModelSet{load("threat_detector.json.gz"), load("attack_classifier.json.gz")});
-}
+using threatd::testing::ShippedModelProvider;
+using threatd::testing::ShippedModels;
 
 // Counts how often each (partition, offset) was stored as a NEW row.
 class StoredLog final : public pipeline::PipelineObserver {
@@ -123,7 +103,6 @@ class PipelineHarness {
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
     EXPECT_TRUE(db_->Migrate().ok());
-    models.Set(DefaultModels());
     pipeline = std::make_unique<pipeline::Pipeline>(pipeline::PipelineOptions{.queue_capacity = 8, .workers = 2},
                                                     models, db_->Traffic(), Clock::System(), registry);
     pipeline->AddObserver(&log);
@@ -141,7 +120,7 @@ class PipelineHarness {
   }
 
   metrics::Registry registry;
-  SwappableModels models;
+  ShippedModelProvider models;  // the shipped models; a test may Set(nullptr)
   StoredLog log;
   std::unique_ptr<pipeline::Pipeline> pipeline;
 

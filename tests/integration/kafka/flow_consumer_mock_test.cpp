@@ -156,7 +156,7 @@ TEST_F(MockClusterTest, PipelineFailureIsRetriedWithBackoffAndNothingIsLostOrCom
   EXPECT_EQ(s.state, ConsumerState::kDegraded);
   EXPECT_EQ(CommittedTotal(s), 0);
   EXPECT_NE(s.last_error.value_or("").find("no threat detector"), std::string::npos) << s.last_error.value_or("");
-  h.models.Set(testing::DefaultModels());
+  h.models.Set(testing::ShippedModels());
   ASSERT_TRUE(Eventually([&] { return CommittedTotal(consumer.Snapshot()) == 300; }, kLong))
       << consumer.HealthCheck().dump();
   EXPECT_EQ(h.log.rows(), 300u);

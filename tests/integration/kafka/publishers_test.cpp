@@ -22,14 +22,13 @@
 #include "kafka/flow_publisher.h"
 #include "kafka/prediction_publisher.h"
 #include "kafka/publisher.h"
-#include "ml/bundle.h"
-#include "ml/loaded_model.h"
 #include "pipeline/pipeline.h"
 #include "realtime/messages.h"
 #include "sim/flow_generator.h"
 #include "storage/database.h"
 #include "support/eventually.h"
 #include "support/kafka_test_broker.h"
+#include "support/shipped_models.h"
 
 namespace threatd::kafka {
 namespace {
@@ -41,24 +40,8 @@ using testing::ReadTopic;
 using testing::ScopedKafkaTopic;
 using testing::UniqueKafkaName;
 
-std::string SourceDir() { return std::getenv("THREATD_SOURCE_DIR") ? std::getenv("THREATD_SOURCE_DIR") : "."; }
-
-std::shared_ptr<const ml::LoadedModel> Load(const std::string& name) {
-  auto bundle = ml::ReadBundleFile(SourceDir() + "/models/" + name);
-  EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
-  auto m = ml::LoadModel(*bundle);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return *m;
-}
-
-class FixedModels final : public pipeline::ModelProvider {
- public:
-  explicit FixedModels(std::shared_ptr<const ml::ModelSet> s) : set_(std::move(s)) {}
-  std::shared_ptr<const ml::ModelSet> Current() const override { return set_; }
-
- private:
-  std::shared_ptr<const ml::ModelSet> set_;
-};
+using threatd::testing::ShippedModelProvider;
+using threatd::testing::SourceDir;
 
 class KafkaPublishersTest : public ::testing::Test {
  protected:
@@ -118,8 +101,7 @@ pipeline::BatchResult SubmitAndWait(pipeline::Pipeline& pipe, pipeline::FlowBatc
 TEST_F(KafkaPublishersTest, EveryStoredPredictionArrivesKeyedBySourceAddressAndARedeliveryIsNotPublishedAgain) {
   auto topic = Topic("predictions", 3);
   PredictionPublisher predictions(*publisher_, topic.name());
-  FixedModels models(std::make_shared<ml::ModelSet>(
-      ml::ModelSet{Load("threat_detector.json.gz"), Load("attack_classifier.json.gz")}));
+  ShippedModelProvider models;
   pipeline::Pipeline pipe({.queue_capacity = 4, .workers = 1}, models, db_->Traffic(), Clock::System(), registry_);
   pipe.AddObserver(&predictions);
 
