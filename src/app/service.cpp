@@ -346,10 +346,12 @@ void OnSharedStateChanged(Service::Parts& p, const std::set<std::string>& tables
 }
 
 // "kafka" (the cluster, from the internal consumer's cached metadata: never
-// blocks) and "consumers" (internal / external consumer state).
+// blocks), "consumers" (internal / external consumer state) and "publishers".
+// The consumers and the publishers exist together, when Kafka is configured.
 void RegisterKafkaHealth(Service::Parts& p) {
   if (!p.kafka_internal) {
     const std::string reason = "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set";
+    p.health.Add("publishers", [reason]() -> nlohmann::json { return {{"status", "disabled"}, {"reason", reason}}; });
     p.health.Add("kafka", [reason]() -> nlohmann::json { return {{"status", "disabled"}, {"reason", reason}}; });
     p.health.Add("consumers", [reason]() -> nlohmann::json {
       return {{"status", "disabled"},
@@ -358,6 +360,8 @@ void RegisterKafkaHealth(Service::Parts& p) {
     });
     return;
   }
+  auto* out = p.kafka_out.get();
+  p.health.Add("publishers", [out] { return out->HealthCheck(); });
   auto* internal = p.kafka_internal.get();
   auto* external = p.kafka_external.get();
   p.health.Add("kafka", [internal] { return kafka::ClusterHealth(internal->Snapshot()); });
@@ -423,12 +427,6 @@ void RegisterHealthChecks(Service::Parts& p) {
   auto* stream = p.test_stream.get();
   p.health.Add("test_stream", [stream] { return stream->HealthCheck(); });
   if (auto* feed = p.change_feed.get()) p.health.Add("change_feed", [feed] { return feed->HealthCheck(); });
-  auto* kafka_out = p.kafka_out.get();
-  p.health.Add("publishers", [kafka_out]() -> nlohmann::json {
-    if (!kafka_out)
-      return {{"status", "disabled"}, {"reason", "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set"}};
-    return kafka_out->HealthCheck();
-  });
 }
 
 }  // namespace

@@ -94,6 +94,7 @@ struct Healer::Impl {
                               Clock::WallTime now) const;
   std::optional<std::string> Unsafe(const std::optional<IpNetwork>& target, ActionType action) const;
   Enforcement ToEnforcement(const Active& a, Clock::WallTime now) const;
+  bool Enforceable(const storage::Decision& d) const;
   void Track(const storage::Decision& d, bool enforced);
   void Untrack(int64_t id);
   Status Lift(const std::vector<int64_t>& ids, const std::string& status, const std::string& message,
@@ -209,6 +210,13 @@ Enforcement Healer::Impl::ToEnforcement(const Active& a, Clock::WallTime now) co
   }
   e.decision = DecisionToJson(a.decision, now);
   return e;
+}
+
+// A stored decision goes to the backend when it is enforced (not simulated),
+// has a target and the backend can carry its action out.
+bool Healer::Impl::Enforceable(const storage::Decision& d) const {
+  const auto action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
+  return d.mode == "enforce" && ParseTarget(d.target) && backend->Supports(action);
 }
 
 void Healer::Impl::Track(const storage::Decision& d, bool enforced) {
@@ -370,10 +378,7 @@ void Healer::Impl::Enforce(std::vector<storage::Decision> made, Clock::WallTime 
     d.updated_at = now;
     if (c->execution_time) d.execution_time = c->execution_time;
     if (c->error_message) d.error_message = c->error_message;
-    if (d.status == "applied") {
-      const auto action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
-      Track(d, d.mode == "enforce" && !d.target.empty() && backend->Supports(action));
-    }
+    if (d.status == "applied") Track(d, Enforceable(d));
     Emit(d, d.status);
   }
 }
@@ -603,11 +608,9 @@ Status Healer::Start() {
     std::vector<storage::StatusChange> settle;
     std::vector<int64_t> lift;
     for (const auto& d : *in_force) {
-      const auto action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
-      const auto target = ParseTarget(d.target);
-      const bool enforced = d.mode == "enforce" && target && m.backend->Supports(action);
-      m.Track(d, enforced);
-      if (enforced && m.Unsafe(target, action)) lift.push_back(d.id);
+      m.Track(d, m.Enforceable(d));
+      const auto& a = m.active.at(d.id);
+      if (a.enforced && m.Unsafe(a.target, a.action)) lift.push_back(d.id);
       if (d.status == "pending") settle.push_back({d.id, "applied", "applied by the start-up reconcile", {}, now});
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -777,13 +780,12 @@ Result<size_t> Healer::SyncDecisions() {
   for (const auto& d : *in_force) {
     current.insert(d.id);
     if (m.active.count(d.id)) continue;
-    const auto action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
-    const auto target = ParseTarget(d.target);
+    m.Track(d, m.Enforceable(d));
+    auto& a = m.active.at(d.id);
     // A target this host protects (its own address) is never enforced here,
     // whoever decided it.
-    const bool enforced = d.mode == "enforce" && target && m.backend->Supports(action) && !m.Unsafe(target, action);
-    m.Track(d, enforced);
-    if (enforced) add.push_back(m.ToEnforcement(m.active.at(d.id), now));
+    if (a.enforced && m.Unsafe(a.target, a.action)) a.enforced = false;
+    if (a.enforced) add.push_back(m.ToEnforcement(a, now));
     ++changed;
   }
   std::vector<Enforcement> remove;
