@@ -204,15 +204,23 @@ TEST_F(KafkaPublishersTest, TestStreamGoesThroughTheInternalTopicAndSendSingleRe
   ASSERT_TRUE(stream.Start({.count = 300, .rate = 5000, .model_type = "threat_detection"}).ok());
   ASSERT_TRUE(testing::Eventually([&] { return !stream.Snapshot().running; }, seconds(30)));
   ASSERT_EQ(stream.Snapshot().sent, 300u) << stream.Snapshot().last_error.value_or("");
+  // The stream queues its flows and goes on (it does not wait for the
+  // brokers); wait for their acknowledgements before the send-single check.
+  auto in_topic = [&] {
+    auto high = broker_->HighWatermarks(topic.name(), 3);
+    EXPECT_TRUE(high.ok());
+    int64_t total = 0;
+    if (high.ok())
+      for (int64_t h : *high) total += h;
+    return total;
+  };
+  ASSERT_TRUE(testing::Eventually([&] { return publisher_->Stats().delivered == 300u; }, seconds(30)));
+  ASSERT_EQ(in_topic(), 300);
 
   auto single = stream.SendSingle("attack_classification");
   ASSERT_TRUE(single.ok()) << single.status().ToString();
-  // Returned once delivered: every flow of the stream and the single one is in the topic now.
-  auto high = broker_->HighWatermarks(topic.name(), 3);
-  ASSERT_TRUE(high.ok());
-  int64_t total = 0;
-  for (int64_t h : *high) total += h;
-  EXPECT_EQ(total, 301);
+  // Returned once delivered: the single flow is in the topic now.
+  EXPECT_EQ(in_topic(), 301);
 
   auto messages = ReadTopic(broker_->bootstrap(), topic.name(), 3, 301, seconds(20));
   ASSERT_EQ(messages.size(), 301u);
