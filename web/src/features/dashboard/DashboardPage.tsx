@@ -121,7 +121,6 @@ export default function DashboardPage() {
         <Card title={t('dash.top_sources')} error={attackers.error}>
           <DataTable
             compact
-            wrap={false}
             caption={t('dash.top_sources')}
             columns={[t('common.source_ip'), { label: t('dash.attacks'), numeric: true }, t('dash.top_type'), t('dash.last_seen')]}
             empty={sources.length === 0 ? t('dash.no_attacks') : undefined}
