@@ -19,6 +19,15 @@ StorageStats::StorageStats(metrics::Registry& r, const std::string& dialect)
                                          "Calls that found every pooled connection busy until acquire_timeout.",
                                          {{"dialect", dialect}})),
       connect_failures(r.GetCounter("threatd_storage_connect_failures_total", "Failed attempts to connect.",
-                                    {{"dialect", dialect}})) {}
+                                    {{"dialect", dialect}})),
+      checkpoint_seconds(r.GetHistogram("threatd_storage_checkpoint_seconds",
+                                        "SQLite write-ahead log checkpoints run in the background.",
+                                        {{"dialect", dialect}})),
+      checkpoint_failures(r.GetCounter("threatd_storage_checkpoint_failures_total",
+                                       "Background checkpoint steps that failed or could not restart the log.",
+                                       {{"dialect", dialect}})),
+      wal_restarts(r.GetCounter("threatd_storage_wal_restarts_total",
+                                "Times the SQLite write-ahead log was fully copied and started over.",
+                                {{"dialect", dialect}})) {}
 
 }  // namespace threatd::storage

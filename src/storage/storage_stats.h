@@ -11,6 +11,9 @@
 //   threatd_storage_write_rejected_total{dialect}   SQLite writes refused (queue full/closed)
 //   threatd_storage_pool_acquire_timeouts_total{dialect}
 //   threatd_storage_connect_failures_total{dialect}
+//   threatd_storage_checkpoint_seconds{dialect}     SQLite background WAL checkpoints
+//   threatd_storage_checkpoint_failures_total{dialect}
+//   threatd_storage_wal_restarts_total{dialect}     times the SQLite log started over
 //
 // Thread-safety: the members are atomics owned by the Registry.
 #pragma once
@@ -33,6 +36,9 @@ struct StorageStats {
   metrics::Counter& write_rejected;
   metrics::Counter& pool_acquire_timeouts;
   metrics::Counter& connect_failures;
+  metrics::Histogram& checkpoint_seconds;
+  metrics::Counter& checkpoint_failures;
+  metrics::Counter& wal_restarts;
 };
 
 }  // namespace threatd::storage

@@ -110,6 +110,9 @@ std::optional<int64_t> SqliteStatement::OptionalInt64(int c) const {
 
 struct SqliteConnection::Impl {
   sqlite3* db = nullptr;  // owned; closed in the destructor
+  int busy_timeout_ms = 0;
+  SqliteConnection* owner = nullptr;
+  std::function<void(SqliteConnection&, int64_t)> wal_hook;
   ~Impl() { sqlite3_close_v2(db); }
 };
 
@@ -118,6 +121,9 @@ SqliteConnection::~SqliteConnection() = default;
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool read_only,
                                                                  std::chrono::milliseconds busy_timeout) {
+  // SQLite's allocation statistics take a process-wide mutex on every
+  // malloc; threatd never reads them. Only possible before SQLite starts.
+  static const int memstatus_off [[maybe_unused]] = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   auto impl = std::make_unique<Impl>();
   const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
@@ -126,15 +132,18 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
     return FromSqlite(rc, impl->db, fmt::format("opening '{}'", path))
         .WithContext("cannot open the SQLite database");
   }
-  sqlite3_busy_timeout(impl->db, static_cast<int>(busy_timeout.count()));
+  impl->busy_timeout_ms = static_cast<int>(busy_timeout.count());
+  sqlite3_busy_timeout(impl->db, impl->busy_timeout_ms);
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(std::move(impl)));
+  conn->impl_->owner = conn.get();
   THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
   if (!read_only) {
     // journal_mode=WAL is persistent in the file; in-memory databases ignore it.
     THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"));
     // The one writer inserts batches into several B-trees: a 64 MB page cache
     // (default 2 MB) keeps their hot interior pages, and checkpointing every
-    // 16 MB of WAL (default 4 MB) copies each page back less often.
+    // 16 MB of WAL (default 4 MB) copies each page back less often (when no
+    // SqliteCheckpointer does it in the background).
     THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096"));
   }
   return conn;
@@ -155,6 +164,33 @@ Result<SqliteStatement> SqliteConnection::Prepare(std::string_view sql) {
   const int rc = sqlite3_prepare_v2(impl_->db, sql.data(), static_cast<int>(sql.size()), &impl->stmt, nullptr);
   if (rc != SQLITE_OK) return FromSqlite(rc, impl_->db, "preparing statement");
   return SqliteStatement(std::move(impl));
+}
+
+void SqliteConnection::OnWalCommit(std::function<void(SqliteConnection&, int64_t)> hook) {
+  impl_->wal_hook = std::move(hook);
+  sqlite3_wal_hook(
+      impl_->db,
+      [](void* self, sqlite3*, const char*, int pages) {
+        auto* impl = static_cast<Impl*>(self);
+        impl->wal_hook(*impl->owner, pages);
+        return SQLITE_OK;
+      },
+      impl_.get());
+}
+
+Result<SqliteConnection::CheckpointResult> SqliteConnection::Checkpoint(CheckpointMode mode) {
+  int log = 0;
+  int copied = 0;
+  int rc = SQLITE_OK;
+  if (mode == CheckpointMode::kPassive) {
+    rc = sqlite3_wal_checkpoint_v2(impl_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  } else {
+    sqlite3_busy_timeout(impl_->db, 0);
+    rc = sqlite3_wal_checkpoint_v2(impl_->db, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+    sqlite3_busy_timeout(impl_->db, impl_->busy_timeout_ms);
+  }
+  if (rc != SQLITE_OK) return FromSqlite(rc, impl_->db, "checkpointing the write-ahead log");
+  return CheckpointResult{log, copied};
 }
 
 int64_t SqliteConnection::LastInsertRowId() const { return sqlite3_last_insert_rowid(impl_->db); }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,26 @@ class SqliteConnection {
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
   bool InTransaction() const;
+
+  // Calls `hook` on this connection's thread after each commit, outside the
+  // transaction, with the number of pages now in the write-ahead log; the
+  // hook may checkpoint this connection. Replaces SQLite's automatic
+  // checkpoint on this connection (whoever installs a hook checkpoints).
+  void OnWalCommit(std::function<void(SqliteConnection&, int64_t wal_pages)> hook);
+
+  enum class CheckpointMode {
+    // Copies what it can; never waits and never holds the writer off.
+    kPassive,
+    // Copies the rest and makes the next commit start the log from its
+    // beginning, if no other connection is writing or reading the log right
+    // now: Unavailable at once otherwise (nothing waits on the busy timeout).
+    kRestartIfIdle,
+  };
+  struct CheckpointResult {
+    int64_t wal_pages = 0;     // pages in the log when the checkpoint ran
+    int64_t copied_pages = 0;  // of them, how many are now in the database file
+  };
+  Result<CheckpointResult> Checkpoint(CheckpointMode mode);
 
  private:
   struct Impl;

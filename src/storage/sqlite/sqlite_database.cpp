@@ -1,12 +1,14 @@
 #include "storage/sqlite/sqlite_database.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 
 #include "storage/micros.h"
+#include "storage/sqlite/sqlite_checkpointer.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/sqlite/sqlite_migrator.h"
 #include "storage/sqlite/sqlite_read_pool.h"
@@ -75,6 +77,15 @@ class SqliteDatabase final : public Database {
   SqliteDatabase(const DatabaseUrl& url, const StorageOptions& options, metrics::Registry& registry, Clock& clock,
                  std::unique_ptr<SqliteConnection> write_conn)
       : url_(url), clock_(clock), stats_(registry, "sqlite") {
+    if (!url.sqlite_memory) {
+      auto checkpointer = sqlite::SqliteCheckpointer::Open(url.sqlite_path, {}, stats_);
+      if (checkpointer.ok()) {
+        checkpointer_ = std::move(checkpointer).value();
+        write_conn->OnWalCommit(checkpointer_->CommitHook());
+      } else {  // the writer keeps SQLite's automatic checkpoint
+        spdlog::warn("storage: no background checkpoints: {}", checkpointer.status().ToString());
+      }
+    }
     writer_ = std::make_unique<sqlite::SqliteWriter>(
         std::move(write_conn),
         sqlite::SqliteWriter::Options{options.write_queue_capacity, options.group_commit_max_jobs,
@@ -295,6 +306,7 @@ class SqliteDatabase final : public Database {
   void Close() override {
     std::call_once(closed_, [this] {
       writer_->Stop();  // runs what is queued first
+      if (checkpointer_) checkpointer_->Stop();
       if (readers_) readers_->Close();
     });
   }
@@ -331,6 +343,7 @@ class SqliteDatabase final : public Database {
   const DatabaseUrl url_;
   Clock& clock_;
   StorageStats stats_;
+  std::unique_ptr<sqlite::SqliteCheckpointer> checkpointer_;  // null for in-memory databases
   std::unique_ptr<sqlite::SqliteWriter> writer_;
   std::unique_ptr<sqlite::SqliteReadPool> readers_;  // null for :memory:
   std::unique_ptr<sqlite::SqliteAccess> access_;

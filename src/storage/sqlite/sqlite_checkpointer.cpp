@@ -1,0 +1,86 @@
+#include "storage/sqlite/sqlite_checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+namespace threatd::storage::sqlite {
+
+Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Open(const std::string& path, Options options,
+                                                                     StorageStats& stats) {
+  // A passive checkpoint never waits, so the busy timeout is moot.
+  auto conn = SqliteConnection::Open(path, /*read_only=*/false, std::chrono::milliseconds(1000));
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(std::move(conn).value(), options, stats));
+}
+
+SqliteCheckpointer::SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, Options options,
+                                       StorageStats& stats)
+    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] { Loop(); }) {
+  shared_->next_round_at = options_.wal_pages;
+}
+
+SqliteCheckpointer::~SqliteCheckpointer() { Stop(); }
+
+void SqliteCheckpointer::Stop() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->wake.notify_all();
+  std::call_once(joined_, [this] { thread_.join(); });
+}
+
+std::function<void(SqliteConnection&, int64_t)> SqliteCheckpointer::CommitHook() const {
+  return [shared = shared_, limit = options_.wal_pages, &stats = stats_](SqliteConnection& writer, int64_t pages) {
+    std::unique_lock lock(shared->mu);
+    if (shared->phase == Phase::kRestartDue) {
+      lock.unlock();
+      // Only the pages committed since the passive copy are left to copy.
+      const auto restarted = writer.Checkpoint(SqliteConnection::CheckpointMode::kRestartIfIdle);
+      if (restarted.ok()) {
+        stats.wal_restarts.Inc();
+      } else {  // a reader was using the log: next round
+        stats.checkpoint_failures.Inc();
+        spdlog::debug("storage: the write-ahead log was not restarted: {}", restarted.status().ToString());
+      }
+      lock.lock();
+      shared->phase = Phase::kIdle;
+      shared->next_round_at = restarted.ok() ? limit : pages + limit;
+      return;
+    }
+    if (shared->phase == Phase::kIdle && pages >= shared->next_round_at) {
+      shared->phase = Phase::kCopying;
+      lock.unlock();
+      shared->wake.notify_one();
+    }
+  };
+}
+
+void SqliteCheckpointer::Loop() {
+  std::unique_lock lock(shared_->mu);
+  while (true) {
+    shared_->wake.wait(lock, [&] { return shared_->stopping || shared_->phase == Phase::kCopying; });
+    if (shared_->stopping) return;
+    lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
+    auto copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
+    // Busy for an instant when it read the log's header while a commit was
+    // rewriting it.
+    for (int retry = 0; retry < 3 && copied.status().code() == ErrorCode::kUnavailable; ++retry) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
+    }
+    if (!copied.ok()) {
+      stats_.checkpoint_failures.Inc();
+      spdlog::warn("storage: background checkpoint failed: {}", copied.status().ToString());
+    }
+    stats_.checkpoint_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    lock.lock();
+    shared_->phase = Phase::kRestartDue;
+  }
+}
+
+}  // namespace threatd::storage::sqlite
