@@ -34,6 +34,8 @@ class HttpConnection final : public Connection, public std::enable_shared_from_t
  public:
   // How long a connection answered before its body was read keeps draining it.
   static constexpr std::chrono::milliseconds kLingerTime{2000};
+  // Socket read size while streaming a body (Beast reads at most 64 kB).
+  static constexpr size_t kStreamReadBytes = 64 * 1024;
 
   HttpConnection(ServerState& state, boost::asio::ip::tcp::socket socket, std::unique_ptr<ConnectionSlot> slot);
   ~HttpConnection() override;

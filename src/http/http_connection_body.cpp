@@ -77,6 +77,10 @@ void HttpConnection::StartStreaming() {
   stream_parser_->body_limit(body_limit_);
   if (!chunk_) chunk_ = std::make_unique<char[]>(StreamedBody::kChunkBytes);
   chunk_filled_ = 0;
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) per
+  // socket read, and the buffer was sized for the header: without room, a
+  // large body arrives 512 bytes per read, each with its own wake-up.
+  buffer_.reserve(buffer_.size() + kStreamReadBytes);
   std::weak_ptr<HttpConnection> weak = weak_from_this();
   streamed_ = std::make_shared<StreamedBody>([weak] {
     if (auto self = weak.lock()) self->Post([self] { self->ReadStreamChunk(); });

@@ -82,7 +82,7 @@ struct FlowConsumerOptions {
   std::vector<std::string> required_features;
   size_t batch_max_messages = 5000;
   std::chrono::milliseconds batch_wait{10};
-  size_t max_batches_in_flight = 4;            // submitted, not yet committed
+  size_t max_batches_in_flight = 16;           // submitted, not yet committed
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
   std::chrono::milliseconds degraded_window{10000};  // an error this recent -> degraded

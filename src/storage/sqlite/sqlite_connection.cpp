@@ -61,6 +61,14 @@ SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
                index);
   return *this;
 }
+SqliteStatement& SqliteStatement::BindView(int index, std::string_view text) {
+  impl_->Check(sqlite3_bind_text64(impl_->stmt, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8), index);
+  return *this;
+}
+SqliteStatement& SqliteStatement::BindBlobView(int index, std::string_view bytes) {
+  impl_->Check(sqlite3_bind_blob64(impl_->stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC), index);
+  return *this;
+}
 SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::string>& text) {
   return text ? Bind(index, std::string_view(*text)) : BindNull(index);
 }

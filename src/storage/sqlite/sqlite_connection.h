@@ -33,6 +33,11 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, std::string_view text);
   SqliteStatement& Bind(int index, const std::optional<std::string>& text);  // nullopt -> NULL
   SqliteStatement& BindNull(int index);
+  // Without a copy: the bytes must stay alive and unchanged until the
+  // statement is Reset() or destroyed (bulk inserts of a batch the caller
+  // holds).
+  SqliteStatement& BindView(int index, std::string_view text);
+  SqliteStatement& BindBlobView(int index, std::string_view bytes);
 
   // True when a row is available, false when done.
   Result<bool> Step();

@@ -1,5 +1,6 @@
 // The SQLite insert of a batch of scored flows: three statements prepared
-// once per job and reset per row.
+// once per job and reset per row. Text and blobs are bound without copies:
+// the batch outlives the statements.
 #include "storage/sqlite/sqlite_traffic_insert.h"
 
 #include "storage/micros.h"
@@ -8,7 +9,7 @@ namespace threatd::storage::sqlite {
 namespace {
 
 SqliteStatement& BindOpt(SqliteStatement& q, int i, std::string_view text) {
-  return text.empty() ? q.BindNull(i) : q.Bind(i, text);
+  return text.empty() ? q.BindNull(i) : q.BindView(i, text);
 }
 SqliteStatement& BindOpt(SqliteStatement& q, int i, int64_t v, bool present) {
   return present ? q.Bind(i, v) : q.BindNull(i);
@@ -20,7 +21,7 @@ SqliteStatement& BindOpt(SqliteStatement& q, int i, const std::optional<double>&
 constexpr const char* kInsertTraffic =
     "INSERT INTO traffic_data(created_at, source, batch_id, feature_schema_id, features, label, flow_id, src_ip, "
     "src_port, dst_ip, dst_port, protocol, flow_timestamp, kafka_topic, kafka_partition, kafka_offset) "
-    "VALUES (?,?,?,?,CAST(? AS BLOB),?,?,?,?,?,?,?,?,?,?,?) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT(kafka_topic, kafka_partition, kafka_offset) DO NOTHING";
 constexpr const char* kInsertThreat =
     "INSERT INTO threat_predictions(traffic_data_id, created_at, prediction_score, is_attack, threshold, "
@@ -44,8 +45,13 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
     StoredFlowIds& ids = (*out)[i];
     const int64_t at = ToMicros(f.created_at);
     td->Reset();
-    td->Bind(1, at).Bind(2, std::string_view(batch.source)).Bind(3, batch.batch_id).Bind(4, schema);
-    td->Bind(5, std::string_view(e.features[i]));
+    td->Bind(1, at).BindView(2, batch.source).Bind(4, schema);
+    if (batch.batch_id) {
+      td->BindView(3, *batch.batch_id);
+    } else {
+      td->BindNull(3);
+    }
+    td->BindBlobView(5, e.features[i]);
     BindOpt(*td, 6, f.label);
     BindOpt(*td, 7, f.ids.flow_id);
     BindOpt(*td, 8, f.ids.src_ip);
@@ -55,7 +61,7 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
     BindOpt(*td, 12, f.ids.protocol, f.ids.protocol >= 0);
     BindOpt(*td, 13, f.ids.timestamp_us, f.ids.timestamp_us != 0);
     if (f.kafka) {
-      td->Bind(14, std::string_view(f.kafka->topic)).Bind(15, int64_t{f.kafka->partition}).Bind(16, f.kafka->offset);
+      td->BindView(14, f.kafka->topic).Bind(15, int64_t{f.kafka->partition}).Bind(16, f.kafka->offset);
     } else {
       td->BindNull(14).BindNull(15).BindNull(16);
     }
@@ -69,15 +75,15 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
     tp->Reset();
     tp->Bind(1, ids.traffic_data_id).Bind(2, at).Bind(3, f.threat.prediction_score);
     tp->Bind(4, int64_t{f.threat.is_attack}).Bind(5, f.threat.threshold);
-    THREATD_RETURN_IF_ERROR(tp->Bind(6, std::string_view(f.threat.model_version)).Run());
+    THREATD_RETURN_IF_ERROR(tp->BindView(6, f.threat.model_version).Run());
     ids.threat_prediction_id = c.LastInsertRowId();
 
     if (f.attack) {
       ap->Reset();
       ap->Bind(1, ids.traffic_data_id).Bind(2, at).Bind(3, int64_t{f.attack->attack_type_encoded});
-      ap->Bind(4, std::string_view(f.attack->attack_type_name));
+      ap->BindView(4, f.attack->attack_type_name);
       BindOpt(*ap, 5, f.attack->confidence);
-      THREATD_RETURN_IF_ERROR(ap->Bind(6, std::string_view(f.attack->model_version)).Run());
+      THREATD_RETURN_IF_ERROR(ap->BindView(6, f.attack->model_version).Run());
       ids.attack_prediction_id = c.LastInsertRowId();
     }
   }
