@@ -11,6 +11,8 @@
 #include <ctime>
 #include <limits>
 
+#include <unistd.h>
+
 #include "flow/features.h"
 #include "integration/storage/storage_fixture.h"
 #include "storage/retention.h"
@@ -517,6 +519,44 @@ TEST_P(TrafficTest, RetentionDeletesOnlyOldRows) {
   RetentionWorker disabled(traffic(), RetentionOptions{0, std::chrono::hours(1), 2}, clock_);
   EXPECT_EQ(*disabled.RunOnce(), 0);
   EXPECT_EQ(disabled.HealthCheck()["status"], "disabled");
+}
+
+// PostgreSQL: a superuser's batch inserts skip the per-row foreign-key
+// checks (session_replication_role, this transaction only); an ordinary role
+// keeps them. Either way every prediction references its flow and deleting
+// a flow still cascades.
+TEST_P(TrafficTest, OrdinaryAndSuperuserRolesBothStoreConsistentRowsThatCascade) {
+  if (GetParam() != Backend::kPostgresql) GTEST_SKIP() << "PostgreSQL roles";
+  const std::string role = "threatd_app_" + std::to_string(::getpid());
+  ExecSql("DROP ROLE IF EXISTS " + role);
+  ExecSql("CREATE ROLE " + role + " LOGIN NOSUPERUSER");
+  ExecSql("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role);
+  ExecSql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role);
+  const std::string superuser_url = url_;
+  url_.replace(url_.find("://postgres@") + 3, std::string("postgres").size(), role);
+  {
+    auto app = Open();
+    ASSERT_NE(app, nullptr);
+    std::vector<StoredFlowIds> ids;
+    const Status s = app->Traffic().InsertScoredFlows(Batch({Flow(true, "DDoS"), Flow(false)}), &ids);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(ScalarSql("SELECT (current_setting('is_superuser') = 'on')::int"), 0);  // ScalarSql uses url_
+  }
+  url_ = superuser_url;
+  Insert(Batch({Flow(true, "PortScan"), Flow(false), Flow(true, "DDoS")}));
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM traffic_data"), 5);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM threat_predictions tp JOIN traffic_data td ON td.id = tp.traffic_data_id"), 5);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM attack_predictions ap JOIN traffic_data td ON td.id = ap.traffic_data_id"), 3);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM traffic_data td JOIN feature_schemas fs ON fs.id = td.feature_schema_id"), 5);
+  // The constraints are still there and still enforced outside the batch insert.
+  EXPECT_THROW(ExecSql("INSERT INTO threat_predictions(traffic_data_id, prediction_score, is_attack, model_version) "
+                       "VALUES (-1, 0.5, true, 'x')"),
+               std::exception);
+  ExecSql("DELETE FROM traffic_data");
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM threat_predictions") + ScalarSql("SELECT count(*) FROM attack_predictions"), 0);
+  db_.reset();
+  ExecSql("DROP OWNED BY " + role);
+  // The role is dropped with the server; other databases may still hold grants.
 }
 
 TEST_P(TrafficTest, RetentionThreadStartsAndStops) {
