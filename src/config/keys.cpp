@@ -200,6 +200,9 @@ std::vector<KeySpec> BuildKeys() {
                      [](Options& o) -> int& { return o.kafka.batch_max_messages; }));
   keys.push_back(Duration("kafka.batch_wait", {"THREATD_KAFKA_BATCH_WAIT"}, "longest wait to fill a consumer batch",
                      [](Options& o) -> Seconds& { return o.kafka.batch_wait; }));
+  keys.push_back(Int("kafka.fetch_queue_kbytes", {"THREATD_KAFKA_FETCH_QUEUE_KBYTES"},
+                     "kilobytes of messages each consumer fetches ahead of the pipeline", 1024, 2'097'151,
+                     [](Options& o) -> int& { return o.kafka.fetch_queue_kbytes; }));
   keys.push_back(Int("kafka.producer_queue", {"THREATD_KAFKA_PRODUCER_QUEUE"},
                      "messages buffered per producer; beyond it messages are dropped and counted", 1, 10'000'000,
                      [](Options& o) -> int& { return o.kafka.producer_queue; }));

@@ -53,6 +53,7 @@ struct KafkaSection {
   std::string auto_offset_reset = "earliest";  // where a new consumer group starts: earliest | latest
   int batch_max_messages = 5000;               // messages per pipeline batch from a topic
   Seconds batch_wait{10};                      // longest wait to fill a batch (bounds the added latency)
+  int fetch_queue_kbytes = 262'144;            // messages fetched ahead per consumer (librdkafka queued.max.messages.kbytes)
   int producer_queue = 100'000;                // messages buffered per producer before they are dropped (counted)
   // Security of the internal cluster (librdkafka names: security.protocol, sasl.*, ssl.ca.location).
   std::string security_protocol;  // "" = plaintext

@@ -45,6 +45,7 @@ FlowConsumerOptions Common(const config::KafkaSection& k) {
   o.auto_offset_reset = k.auto_offset_reset;
   o.batch_max_messages = static_cast<size_t>(std::max(1, k.batch_max_messages));
   o.batch_wait = k.batch_wait;
+  o.fetch_queue_kbytes = static_cast<size_t>(std::max(1024, k.fetch_queue_kbytes));
   return o;
 }
 
@@ -276,6 +277,7 @@ struct FlowConsumer::Impl {
                      {"enable.auto.commit", "false"},
                      {"enable.auto.offset.store", "false"},
                      {"enable.partition.eof", "false"},
+                     {"queued.max.messages.kbytes", std::to_string(o.fetch_queue_kbytes)},
                      // A dead instance's partitions move to the others after
                      // 10 s without heartbeats (librdkafka's default is 45 s).
                      {"session.timeout.ms", "10000"},

@@ -82,6 +82,11 @@ struct FlowConsumerOptions {
   std::vector<std::string> required_features;
   size_t batch_max_messages = 5000;
   std::chrono::milliseconds batch_wait{10};
+  // librdkafka's queued.max.messages.kbytes. Its 2.0 fetcher stops when the
+  // queue reaches this and resumes only at its next wake-up, up to a second
+  // later: below ~1 s of messages the consumer starves while draining a
+  // backlog (64 MB: ~45k flows/s; 256 MB: ~100k, docs/benchmarks.md).
+  size_t fetch_queue_kbytes = 262'144;
   size_t max_batches_in_flight = 16;           // submitted, not yet committed
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
