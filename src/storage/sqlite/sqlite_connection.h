@@ -76,6 +76,9 @@ class SqliteConnection {
 
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
+  // The first statement of `sql`. A statement is kept by the connection when
+  // it is destroyed and handed out again for the same text (rewound, without
+  // bindings), so preparing a constant text again costs a lookup.
   Result<SqliteStatement> Prepare(std::string_view sql);
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
@@ -104,6 +107,8 @@ class SqliteConnection {
  private:
   struct Impl;
   explicit SqliteConnection(std::unique_ptr<Impl> impl);
+  // `single` (if set) tells whether `sql` is one statement.
+  Result<SqliteStatement> Prepare(std::string_view sql, bool* single);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,128 @@
+// SqliteConnection keeps prepared statements for reuse: a statement handed
+// out again for the same text starts fresh (rewound, no bindings), an
+// abandoned one holds no lock, scripts still run whole, and the cache stays
+// bounded.
+#include "storage/sqlite/sqlite_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace threatd::storage::sqlite {
+namespace {
+
+class SqliteConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("threatd_conn_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db"))
+                .string();
+    Remove();
+    auto conn = SqliteConnection::Open(path_, false, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_ = std::move(conn).value();
+    ASSERT_TRUE(conn_->Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)").ok());
+  }
+  void TearDown() override {
+    conn_.reset();
+    Remove();
+  }
+  void Remove() {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
+  }
+  int64_t Count(std::string_view where = "1") {
+    auto q = conn_->Prepare("SELECT count(*) FROM t WHERE " + std::string(where));
+    EXPECT_TRUE(q.ok());
+    EXPECT_TRUE(*q->Step());
+    return q->Int64(0);
+  }
+
+  std::string path_;
+  std::unique_ptr<SqliteConnection> conn_;
+};
+
+TEST_F(SqliteConnectionTest, AReusedStatementStartsWithoutTheBindingsOfItsLastUse) {
+  constexpr const char* kInsert = "INSERT INTO t(k, v) VALUES (?, ?)";
+  {
+    auto q = conn_->Prepare(kInsert);
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->Bind(1, int64_t{1}).Bind(2, std::string_view("one")).Run().ok());
+  }
+  {
+    auto q = conn_->Prepare(kInsert);  // the kept statement: parameter 2 must be NULL now, not "one"
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->Bind(1, int64_t{2}).Run().ok());
+  }
+  EXPECT_EQ(Count("k = 1 AND v = 'one'"), 1);
+  EXPECT_EQ(Count("k = 2 AND v IS NULL"), 1);
+}
+
+TEST_F(SqliteConnectionTest, AStatementAbandonedMidResultIsRewoundAndHoldsNoLock) {
+  ASSERT_TRUE(conn_->Exec("INSERT INTO t(k, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+  constexpr const char* kSelect = "SELECT k FROM t ORDER BY k";
+  {
+    auto q = conn_->Prepare(kSelect);
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(*q->Step());
+    EXPECT_EQ(q->Int64(0), 1);
+  }  // dropped on its first row
+  {
+    auto q = conn_->Prepare(kSelect);
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(*q->Step());
+    EXPECT_EQ(q->Int64(0), 1) << "a reused statement must start from the first row";
+  }
+  // A write from another connection succeeds: nothing kept holds the database.
+  auto other = SqliteConnection::Open(path_, false, std::chrono::milliseconds(0));
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE((*other)->Exec("BEGIN IMMEDIATE; DELETE FROM t WHERE k = 3; COMMIT").ok());
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_F(SqliteConnectionTest, ScriptsRunWholeAndSingleStatementsRunFromTheCache) {
+  // Several statements: all of them run (not only the first, as Prepare would).
+  ASSERT_TRUE(conn_->Exec("INSERT INTO t(k) VALUES (1); INSERT INTO t(k) VALUES (2);\n").ok());
+  EXPECT_EQ(Count(), 2);
+  // The same single statement many times, inside transactions.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(conn_->Exec("BEGIN IMMEDIATE").ok());
+    ASSERT_TRUE(conn_->Exec("SAVEPOINT job").ok());
+    ASSERT_TRUE(conn_->Exec("INSERT INTO t(v) VALUES ('x')").ok());
+    ASSERT_TRUE(conn_->Exec(i % 2 == 0 ? "RELEASE job" : "ROLLBACK TO job").ok());
+    ASSERT_TRUE(conn_->Exec("COMMIT").ok());
+  }
+  EXPECT_FALSE(conn_->InTransaction());
+  EXPECT_EQ(Count("v = 'x'"), 50);
+  EXPECT_TRUE(conn_->Exec("").ok());  // nothing to run is not an error, as before
+  const Status bad = conn_->Exec("INSERT INTO missing VALUES (1)");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("missing"), std::string::npos) << bad.message();
+}
+
+TEST_F(SqliteConnectionTest, ManyDistinctTextsStayCorrectBeyondTheCacheBound) {
+  for (int i = 0; i < 300; ++i) {
+    const std::string sql = "INSERT INTO t(k, v) VALUES (" + std::to_string(i) + ", ?)";
+    auto q = conn_->Prepare(sql);
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->Bind(1, std::string_view("v")).Run().ok());
+  }
+  EXPECT_EQ(Count("v = 'v'"), 300);
+}
+
+TEST_F(SqliteConnectionTest, AKeptStatementSeesASchemaChange) {
+  constexpr const char* kSelect = "SELECT * FROM t WHERE k = 1";
+  ASSERT_TRUE(conn_->Exec("INSERT INTO t(k, v) VALUES (1, 'a')").ok());
+  {
+    auto q = conn_->Prepare(kSelect);
+    ASSERT_TRUE(q.ok() && *q->Step());
+  }
+  ASSERT_TRUE(conn_->Exec("ALTER TABLE t ADD COLUMN w INTEGER DEFAULT 7").ok());
+  auto q = conn_->Prepare(kSelect);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int64(2), 7) << "the kept statement must be recompiled for the new column";
+}
+
+}  // namespace
+}  // namespace threatd::storage::sqlite
