@@ -13,8 +13,9 @@
 #   PARTITIONS=6           partitions of the topic
 #   BACKENDS="sqlite postgres"
 #   LATENCY_SECONDS=20     length of each latency run (0 skips it)
-#   LATENCY_RATE=          flows/s of the latency runs (default: half the
-#                          backend's measured ingestion rate)
+#   LATENCY_RATE=half      flows/s of the latency runs, one run per word ("half":
+#                          half the backend's measured ingestion rate, as issue 6
+#                          asks; e.g. LATENCY_RATE="half 15000 2000")
 #   PG_URL=postgresql://…  use this server (else scripts/pg-test-server.sh
 #                          starts a throw-away one)
 #   THREATD_* / KAFKA_*    passed to the server (e.g. THREATD_KAFKA_BATCH_WAIT=10ms)
@@ -64,6 +65,13 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(una
 bootstrap=$(bash "$root/scripts/kafka-test-server.sh" start "$kafka_dir")
 broker_pid=$(cat "$kafka_dir/broker.pid")
 echo "== broker $bootstrap, topic $topic ($partitions partitions), backlog of $count flows"
+# The topics threatd publishes to (kafka.topic_predictions, topic_actions):
+# the broker does not create topics on first use, and every prediction is
+# published, so it is part of what is measured.
+for out_topic in predictions self-healing-actions; do
+  "$producer" --bootstrap "$bootstrap" --topic "$out_topic" --partitions "$partitions" --count 0 \
+    --profile "$root/models/traffic_profile.json.gz" >/dev/null
+done
 "$producer" --bootstrap "$bootstrap" --topic "$topic" --partitions "$partitions" --count "$count" \
   --profile "$root/models/traffic_profile.json.gz" --seed 7 >"$work/backlog.json"
 jq -r '"produced: \(.delivered) of \(.messages) flows (\(.mean_bytes) bytes each, lz4), \(.per_second | floor) flows/s, \(.acked_seconds * 10 | floor / 10) s"' "$work/backlog.json"
@@ -109,26 +117,34 @@ run() {
     sleep 0.5
   done
   hwm=$(awk '/VmHWM/{printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+  # Every prediction is published to the predictions topic: shown, so a run
+  # where publishing failed (e.g. a missing topic) is not mistaken for one.
+  local published
+  published=$(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/health/detailed" |
+    jq -r '.checks.publishers.producer | "\(.delivered // 0) delivered, \(.failed // 0) failed, \(.dropped // 0) dropped"')
   rate=$(awk -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" 'BEGIN{printf "%.0f", (n - c0) / (t1 - t0)}')
   local batch
   batch=$(curl -sS "$url/metrics" | awk '/^threatd_pipeline_batch_seconds_sum/{s=$2} /^threatd_pipeline_batch_seconds_count/{c=$2}
     END{if (c > 0) printf "%.1f ms (%d batches, %.0f flows each)", 1000 * s / c, c, '"$count"' / c}')
   awk -v l="$label" -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" -v r="$rate" -v o="$original" \
       -v cpu=$(( (cpu1 - cpu0) / tck )) -v bcpu=$(( (bcpu1 - bcpu0) / tck )) -v hwm="$hwm" -v dup="$dup" \
-      -v b="$batch" -v ld="$(load)" 'BEGIN{
-    printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %d s (%.1f us/flow), broker CPU %d s, peak RSS %d MB, duplicates %d, batch %s, load %s\n",
-      l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, ld}'
+      -v b="$batch" -v ld="$(load)" -v pub="$published" 'BEGIN{
+    printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %d s (%.1f us/flow), broker CPU %d s, peak RSS %d MB, duplicates %d, batch %s, predictions published: %s, load %s\n",
+      l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, pub, ld}'
   if ((latency_s > 0)); then
-    local lrate=${LATENCY_RATE:-$(( rate / 2 ))}
-    "$producer" --bootstrap "$bootstrap" --topic "$topic" --latency --rate "$lrate" --duration "$latency_s" \
-      --ws "${url#http://}" --api-key "$admin" --profile "$root/models/traffic_profile.json.gz" --seed 11 \
-      >"$dir/latency.json" || { echo "$label: latency run failed"; cat "$dir/latency.json"; }
-    jq -r --arg l "$label" --arg ld "$(load)" '
-      def s(x): if x == null then "n/a" else "p50 \(x.p50_ms * 10 | floor / 10) / p99 \(x.p99_ms * 10 | floor / 10) / max \(x.max_ms | floor) ms" end;
-      "\($l) latency at \(.rate) flows/s for \(.produce_seconds | floor) s: produce -> WebSocket \(s(.produce_to_ws)); " +
-      "\(.received) of \(.delivered) predictions matched (\(.missing) missing); " +
-      "produce -> stored (created_at, ms resolution) \(s(.produce_to_created_at)); created_at -> WebSocket \(s(.created_at_to_ws)); load \($ld)"' \
-      "$dir/latency.json"
+    local lrate
+    for lrate in ${LATENCY_RATE:-half}; do
+      [[ $lrate == half ]] && lrate=$(( rate / 2 ))
+      "$producer" --bootstrap "$bootstrap" --topic "$topic" --latency --rate "$lrate" --duration "$latency_s" \
+        --ws "${url#http://}" --api-key "$admin" --profile "$root/models/traffic_profile.json.gz" --seed 11 \
+        >"$dir/latency.json" || { echo "$label: latency run failed"; cat "$dir/latency.json"; }
+      jq -r --arg l "$label" --arg ld "$(load)" '
+        def s(x): if x == null then "n/a" else "p50 \(x.p50_ms * 10 | floor / 10) / p99 \(x.p99_ms * 10 | floor / 10) / max \(x.max_ms | floor) ms" end;
+        "\($l) latency at \(.rate) flows/s for \(.produce_seconds | floor) s: produce -> WebSocket \(s(.produce_to_ws)); " +
+        "\(.received) of \(.delivered) predictions matched (\(.missing) missing); " +
+        "produce -> stored (created_at, ms resolution) \(s(.produce_to_created_at)); created_at -> WebSocket \(s(.created_at_to_ws)); load \($ld)"' \
+        "$dir/latency.json"
+    done
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   du -sh "$dir" | awk '{print "  data dir: " $1}'
