@@ -204,9 +204,17 @@ Status Publisher::Publish(std::string_view topic, std::string_view key, std::str
   delete cb;
   impl_->dropped.Inc();
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-    if (impl_->dropped.Value() % 10000 == 1)
-      spdlog::warn("kafka producer {}: local queue full ({} messages), dropping; brokers {}", impl_->options.name,
-                   impl_->options.queue_messages, impl_->brokers_down ? "down" : "slow");
+    // Reported as this producer's last error (health: degraded for a
+    // minute), at the first drop and every 1,000th after it: messages are
+    // being lost, whether the brokers are down, slow, or missing the topic.
+    if (const uint64_t dropped = impl_->dropped.Value(); dropped % 1000 == 1) {
+      std::string why = fmt::format("local queue full ({} messages): {} message(s) dropped so far; last for '{}'",
+                                    impl_->options.queue_messages, dropped, topic);
+      if (dropped % 10000 == 1)
+        spdlog::warn("kafka producer {}: {}; brokers {}", impl_->options.name, why,
+                     impl_->brokers_down ? "down" : "slow, or the topic does not exist");
+      impl_->Error(std::move(why));
+    }
     return Status::Unavailable(
         fmt::format("the Kafka producer queue is full ({} messages)", impl_->options.queue_messages),
         "the brokers are down or slower than the producers; see /api/v1/health/detailed (publishers)");

@@ -109,5 +109,30 @@ TEST(PublisherTest, MockClusterDeliversAndReportsEachMessage) {
   EXPECT_EQ((*p)->Stats().failed, 0u);
 }
 
+TEST(PublisherTest, DroppedMessagesMakeHealthDegradedWhileTheBrokersAreUp) {
+  // The brokers are up but the queue is full (here: messages held by a long
+  // linger; in production a slow broker or a topic that does not exist).
+  metrics::Registry registry;
+  PublisherOptions o;
+  o.name = "full";
+  o.queue_messages = 10;
+  o.linger = milliseconds(60'000);
+  o.extra = {{"test.mock.num.brokers", "1"}};
+  auto p = Publisher::Create(Cluster("mock:9092"), o, Clock::System(), registry);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  (*p)->Start();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*p)->Publish("predictions", "10.0.0.1", "{}").ok());
+  EXPECT_EQ((*p)->HealthCheck()["status"], "ok") << (*p)->HealthCheck().dump();
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE((*p)->Publish("predictions", "10.0.0.1", "{}").ok());
+  const nlohmann::json health = (*p)->HealthCheck();
+  EXPECT_EQ(health["brokers"], "up");
+  EXPECT_EQ(health["dropped"], 5);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  EXPECT_NE(health["last_error"].get<std::string>().find("local queue full (10 messages): 1 message(s) dropped"),
+            std::string::npos)
+      << health.dump();
+  (*p)->Stop(milliseconds(100));
+}
+
 }  // namespace
 }  // namespace threatd::kafka
