@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "common/metrics.h"
+#include "integration/storage/sqlite_test_file.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/sqlite/sqlite_writer.h"
 
@@ -23,11 +23,10 @@ constexpr int kRowBytes = 3000;  // a page of its own
 class SqliteCheckpointerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RemoveFiles();
-    auto conn = SqliteConnection::Open(path_, false, std::chrono::milliseconds(5000));
+    auto conn = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(5000));
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     ASSERT_TRUE((*conn)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)").ok());
-    auto checkpointer = SqliteCheckpointer::Open(path_, {.wal_pages = kRoundPages}, stats_);
+    auto checkpointer = SqliteCheckpointer::Open(file_.path(), {.wal_pages = kRoundPages}, stats_);
     ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().ToString();
     checkpointer_ = std::move(checkpointer).value();
     // Observes the log's size as the writer reports it.
@@ -40,10 +39,6 @@ class SqliteCheckpointerTest : public ::testing::Test {
   void TearDown() override {
     writer_.reset();
     checkpointer_.reset();
-    RemoveFiles();
-  }
-  void RemoveFiles() {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
   }
 
   void Commit() {
@@ -63,7 +58,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
     ASSERT_EQ(stats_.checkpoint_seconds.Count(), n);
   }
 
-  const std::string path_ = (std::filesystem::temp_directory_path() / "threatd_checkpointer_test.db").string();
+  SqliteTestFile file_{"threatd_checkpointer_"};
   metrics::Registry registry_;
   StorageStats stats_{registry_, "sqlite-checkpointer-test"};
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
@@ -85,7 +80,7 @@ TEST_F(SqliteCheckpointerTest, ALogPastTheLimitIsCopiedInTheBackgroundAndRestart
 
   writer_->Stop();
   checkpointer_->Stop();
-  auto reader = SqliteConnection::Open(path_, true, std::chrono::milliseconds(1000));
+  auto reader = SqliteConnection::Open(file_.path(), true, std::chrono::milliseconds(1000));
   ASSERT_TRUE(reader.ok());
   auto count = (*reader)->Prepare("SELECT count(*), sum(length(payload)) FROM t");
   ASSERT_TRUE(count.ok() && *count->Step());

@@ -6,8 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <string>
+
+#include "integration/storage/sqlite_test_file.h"
 
 namespace threatd::storage::sqlite {
 namespace {
@@ -15,22 +16,12 @@ namespace {
 class SqliteConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("threatd_conn_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db"))
-                .string();
-    Remove();
-    auto conn = SqliteConnection::Open(path_, false, std::chrono::milliseconds(1000));
+    auto conn = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(1000));
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     conn_ = std::move(conn).value();
     ASSERT_TRUE(conn_->Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)").ok());
   }
-  void TearDown() override {
-    conn_.reset();
-    Remove();
-  }
-  void Remove() {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
+  void TearDown() override { conn_.reset(); }
   int64_t Count(std::string_view where = "1") {
     auto q = conn_->Prepare("SELECT count(*) FROM t WHERE " + std::string(where));
     EXPECT_TRUE(q.ok());
@@ -38,7 +29,7 @@ class SqliteConnectionTest : public ::testing::Test {
     return q->Int64(0);
   }
 
-  std::string path_;
+  SqliteTestFile file_{"threatd_conn_"};
   std::unique_ptr<SqliteConnection> conn_;
 };
 
@@ -74,7 +65,7 @@ TEST_F(SqliteConnectionTest, AStatementAbandonedMidResultIsRewoundAndHoldsNoLock
     EXPECT_EQ(q->Int64(0), 1) << "a reused statement must start from the first row";
   }
   // A write from another connection succeeds: nothing kept holds the database.
-  auto other = SqliteConnection::Open(path_, false, std::chrono::milliseconds(0));
+  auto other = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(0));
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE((*other)->Exec("BEGIN IMMEDIATE; DELETE FROM t WHERE k = 3; COMMIT").ok());
   EXPECT_EQ(Count(), 2);

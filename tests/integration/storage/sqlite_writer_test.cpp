@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <future>
 #include <vector>
 
 #include "common/metrics.h"
+#include "integration/storage/sqlite_test_file.h"
 #include "storage/sqlite/sqlite_connection.h"
 
 namespace threatd::storage::sqlite {
@@ -17,19 +17,12 @@ namespace {
 class SqliteWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("threatd_writer_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db"))
-                .string();
-    std::filesystem::remove(path_);
-    auto conn = SqliteConnection::Open(path_, false, std::chrono::milliseconds(1000));
+    auto conn = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(1000));
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     ASSERT_TRUE((*conn)->Exec("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)").ok());
     writer_ = std::make_unique<SqliteWriter>(std::move(conn).value(), SqliteWriter::Options{}, stats_);
   }
-  void TearDown() override {
-    writer_.reset();
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
+  void TearDown() override { writer_.reset(); }
 
   static SqliteWriter::Job Insert(int v) {
     return [v](SqliteConnection& c) {
@@ -38,16 +31,16 @@ class SqliteWriterTest : public ::testing::Test {
     };
   }
   std::vector<int64_t> Values() {
-    auto conn = SqliteConnection::Open(path_, true, std::chrono::milliseconds(1000));
+    auto conn = SqliteConnection::Open(file_.path(), true, std::chrono::milliseconds(1000));
     std::vector<int64_t> out;
     auto q = (*conn)->Prepare("SELECT v FROM t ORDER BY v");
     while (*q->Step()) out.push_back(q->Int64(0));
     return out;
   }
 
+  SqliteTestFile file_{"threatd_writer_"};
   metrics::Registry registry_;
   StorageStats stats_{registry_, "sqlite-writer-test"};
-  std::string path_;
   std::unique_ptr<SqliteWriter> writer_;
 };
 
