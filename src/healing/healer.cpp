@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/thread_name.h"
 #include "flow/labels.h"
 #include "healing/decision_json.h"
 
@@ -629,7 +630,10 @@ Status Healer::Start() {
   if (m.started) return Status::Ok();
   m.started = true;
   m.stopping = false;
-  m.worker = std::thread([this] { impl_->Loop(); });
+  m.worker = std::thread([this] {
+    NameThisThread("healer");
+    impl_->Loop();
+  });
   return Status::Ok();
 }
 

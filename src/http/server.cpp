@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "http/http_connection.h"
 #include "http/server_state.h"
 
@@ -113,7 +114,10 @@ Status Server::Start() {
   s.started = true;
   s.work.emplace(s.ioc->get_executor());
   s.DoAccept();
-  for (int i = 0; i < io_threads; ++i) s.threads.emplace_back([ioc = s.ioc.get()] { ioc->run(); });
+  for (int i = 0; i < io_threads; ++i) s.threads.emplace_back([ioc = s.ioc.get()] {
+      NameThisThread("http-io");
+      ioc->run();
+    });
   spdlog::info("http server listening on {}:{}", s.options.host, s.port);
   return Status::Ok();
 }

@@ -6,6 +6,8 @@
 
 #include <array>
 
+#include "common/thread_name.h"
+
 namespace threatd::kafka {
 
 struct Agent::Consumer {
@@ -121,7 +123,10 @@ Status Agent::Start() {
   started_ = true;
   spdlog::info("agent: following '{}' on {} as group '{}', enforcing with the {} backend", options_.topic,
                FirstBroker(options_.cluster.bootstrap_servers), options_.group_id, follower_.backend().Name());
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("agent");
+    Loop();
+  });
   return Status::Ok();
 }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace threatd::kafka {
 
 struct Publisher::Impl {
@@ -145,6 +147,7 @@ Publisher::~Publisher() { Stop(std::chrono::milliseconds(0)); }
 void Publisher::Start() {
   if (impl_->started.exchange(true) || impl_->stopping) return;
   impl_->poller = std::thread([impl = impl_.get()] {
+    NameThisThread("kafka-publish");
     while (!impl->stopping) {
       rd_kafka_poll(impl->rk.get(), 100);
       impl->queued.Set(rd_kafka_outq_len(impl->rk.get()));

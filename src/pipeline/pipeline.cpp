@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -9,7 +10,7 @@
 #include <shared_mutex>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "common/thread_name.h"
 #include "flow/labels.h"
 
 namespace threatd::pipeline {
@@ -237,7 +238,10 @@ Pipeline::Pipeline(PipelineOptions options, ModelProvider& models, storage::Traf
                               return static_cast<double>(impl->queue.size());
                             });
   const size_t n = std::max<size_t>(1, options.workers);
-  for (size_t i = 0; i < n; ++i) impl_->workers.emplace_back([this] { impl_->Loop(); });
+  for (size_t i = 0; i < n; ++i) impl_->workers.emplace_back([this, i] {
+      NameThisThread(fmt::format("pipeline-{}", i));
+      impl_->Loop();
+    });
 }
 
 Pipeline::~Pipeline() { Stop(); }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
 #include "realtime/hub_impl.h"
 #include "realtime/messages.h"
 
@@ -84,8 +85,14 @@ void RealtimeHub::Start() {
     impl_->ctl_stop = false;
   }
   impl_->running.store(true);
-  impl_->fanout_thread = std::thread([this] { impl_->FanOutLoop(); });
-  impl_->control_thread = std::thread([this] { impl_->ControlLoop(); });
+  impl_->fanout_thread = std::thread([this] {
+    NameThisThread("ws-fanout");
+    impl_->FanOutLoop();
+  });
+  impl_->control_thread = std::thread([this] {
+    NameThisThread("ws-control");
+    impl_->ControlLoop();
+  });
 }
 
 void RealtimeHub::Stop() {

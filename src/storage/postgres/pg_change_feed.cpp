@@ -11,6 +11,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace threatd::storage::pg {
 namespace {
 
@@ -45,7 +47,10 @@ class PgChangeFeed final : public ChangeFeed {
     if (thread_.joinable()) return;
     stopping_ = false;
     on_change_ = std::move(on_change);
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      NameThisThread("pg-listen");
+      Loop();
+    });
   }
 
   void Stop() override {

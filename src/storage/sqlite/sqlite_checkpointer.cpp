@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace threatd::storage::sqlite {
 
 Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Open(const std::string& path, Options options,
@@ -17,7 +19,10 @@ Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Open(const std::
 
 SqliteCheckpointer::SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, Options options,
                                        StorageStats& stats)
-    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] { Loop(); }) {
+    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] {
+        NameThisThread("sqlite-ckpt");
+        Loop();
+      }) {
   shared_->next_round_at = options_.wal_pages;
 }
 
