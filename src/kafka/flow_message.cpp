@@ -8,6 +8,7 @@
 #include <simdjson.h>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "flow/column_aliases.h"
@@ -201,7 +202,7 @@ struct KeyRole {
   bool label = false;
 };
 
-const KeyRole& RoleOf(std::string_view key) {
+KeyRole RoleOf(std::string_view key) {
   constexpr size_t kMaxCachedKeys = 4096;
   struct Hash {
     using is_transparent = void;
@@ -211,15 +212,44 @@ const KeyRole& RoleOf(std::string_view key) {
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   if (cache.size() >= kMaxCachedKeys) cache.clear();
   KeyRole r{flow::LookupColumn(key), flow::NormaliseColumnName(key) == "label"};
-  return cache.emplace(std::string(key), r).first->second;
+  cache.emplace(std::string(key), r);
+  return r;
 }
+
+// A producer sends its keys in the same order in every message, so a thread
+// also remembers the previous message's keys by position: a key equal to the
+// one seen at its position needs no hashing. Any other key falls back to
+// RoleOf() and takes the position over.
+class KeyLayout {
+ public:
+  KeyRole At(size_t position, std::string_view key) {
+    if (position < slots_.size() && slots_[position].key == key) return slots_[position].role;
+    const KeyRole role = RoleOf(key);
+    if (position < kMaxPositions) {
+      if (position >= slots_.size()) slots_.resize(position + 1);
+      slots_[position].key.assign(key);
+      slots_[position].role = role;
+    }
+    return role;
+  }
+
+ private:
+  static constexpr size_t kMaxPositions = 512;  // bounds the memory a hostile message can claim
+  struct Slot {
+    std::string key;
+    KeyRole role;
+  };
+  std::vector<Slot> slots_;
+};
 
 // Maps every key of a feature object onto the record.
 Status MapFeatures(const object& fields, FlowMessage* out, std::vector<bool>* seen) {
+  thread_local KeyLayout layout;
   const auto& features = flow::CanonicalFeatures();
+  size_t position = 0;
   for (const auto field : fields) {
     const std::string_view key = field.key;
-    const KeyRole& k = RoleOf(key);
+    const KeyRole k = layout.At(position++, key);
     if (k.role.feature >= 0) {
       const auto f = static_cast<size_t>(k.role.feature);
       if ((*seen)[f]) continue;  // a second spelling of the same feature: the first wins
@@ -283,9 +313,11 @@ Result<FlowMessage> ParseFlowMessage(std::string_view payload, std::optional<std
     out.envelope = true;
     if (Status s = MapFeatures(features, &out, &seen); !s.ok()) return s;
     // The envelope's own keys: identifiers, label, sender (never features).
+    thread_local KeyLayout envelope_layout;
+    size_t position = 0;
     for (const auto field : top) {
+      const KeyRole k = envelope_layout.At(position++, field.key);
       if (field.key == "features" || field.key == kSenderHeader) continue;
-      const KeyRole& k = RoleOf(field.key);
       if (k.role.identifier) {
         SetIdentifier(*k.role.identifier, field.value, &out.record.ids);
       } else if (k.label && field.value.is_string()) {

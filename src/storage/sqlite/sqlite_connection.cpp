@@ -209,6 +209,11 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
     // 16 MB of WAL (default 4 MB) copies each page back less often (when no
     // SqliteCheckpointer does it in the background).
     THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096"));
+    // A job's savepoint journals the pages it changes; past 64 kB SQLite
+    // spills that journal to a temporary file, written and deleted in every
+    // group commit. Kept in memory instead (bounded by what one commit
+    // changes; only writing connections, whose statements do not sort).
+    THREATD_RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   }
   return conn;
 }

@@ -7,6 +7,8 @@
 #include <future>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace threatd::storage::sqlite {
 
 namespace {
@@ -26,7 +28,10 @@ void Deliver(const SqliteWriter::Done& done, const Status& status) {
 }  // namespace
 
 SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> connection, Options options, StorageStats& stats)
-    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] { Loop(); }) {}
+    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] {
+        NameThisThread("sqlite-writer");
+        Loop();
+      }) {}
 
 SqliteWriter::~SqliteWriter() { Stop(); }
 
@@ -117,7 +122,16 @@ void SqliteWriter::RunGroup(std::deque<Item>& batch) {
   stats_.queries.Inc(batch.size());
   std::vector<Status> results(batch.size());
   Status group = connection_->Exec("BEGIN IMMEDIATE");
-  if (group.ok()) {
+  if (group.ok() && batch.size() == 1) {
+    // A job alone needs no savepoint (SQLite would journal every page it
+    // changes a second time): if it fails, the transaction is rolled back.
+    results[0] = RunGuarded(batch[0].job, *connection_);
+    group = connection_->Exec(results[0].ok() ? "COMMIT" : "ROLLBACK");
+    if (!group.ok() && connection_->InTransaction()) {
+      const Status undo = connection_->Exec("ROLLBACK");
+      if (!undo.ok()) spdlog::error("storage: rolling back a failed write job: {}", undo.ToString());
+    }
+  } else if (group.ok()) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Status s = connection_->Exec("SAVEPOINT job");
       if (s.ok()) {

@@ -4,7 +4,8 @@
 // group_commit_max_jobs queued jobs at a time and runs them in one
 // BEGIN IMMEDIATE..COMMIT (a group commit), each job inside its own
 // SAVEPOINT: a job that fails is rolled back to its savepoint and reports its
-// own Status while the others commit. Results are delivered after COMMIT, so a
+// own Status while the others commit. A job alone in its group runs without
+// a savepoint; if it fails, the transaction is rolled back. Results are delivered after COMMIT, so a
 // successful Run() means the write is durable (synchronous=NORMAL: durable
 // across process crashes, possibly not across power loss).
 //

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <stdexcept>
 #include <vector>
 
 #include "common/metrics.h"
@@ -74,6 +75,28 @@ TEST_F(SqliteWriterTest, AFailingJobRollsBackAloneInsideOneGroupCommit) {
   // The four queued jobs were committed by one transaction.
   EXPECT_EQ(stats_.write_batches.Value() - batches_before, 1u);
   EXPECT_EQ(Values(), (std::vector<int64_t>{1, 2, 4}));
+}
+
+// A job alone in its group runs without a savepoint: its failure must roll
+// back the whole transaction, and the next job commit as usual.
+TEST_F(SqliteWriterTest, AFailingJobAloneLeavesNothingBehind) {
+  const Status failed = writer_->Run([](SqliteConnection& c) {
+    auto q = c.Prepare("INSERT INTO t(v) VALUES (7)");
+    if (!q.ok() || !q->Run().ok()) return Status::Internal("setup");
+    return Status::Conflict("fails after writing");
+  });
+  EXPECT_EQ(failed.code(), ErrorCode::kConflict);
+  EXPECT_TRUE(Values().empty());
+  EXPECT_TRUE(writer_->Run(Insert(8)).ok());
+  EXPECT_EQ(Values(), (std::vector<int64_t>{8}));
+  // A job that throws is a failure too, and rolls back the same way.
+  const Status thrown = writer_->Run([](SqliteConnection& c) -> Status {
+    auto q = c.Prepare("INSERT INTO t(v) VALUES (9)");
+    if (!q.ok() || !q->Run().ok()) return Status::Internal("setup");
+    throw std::runtime_error("job throws after writing");
+  });
+  EXPECT_FALSE(thrown.ok());
+  EXPECT_EQ(Values(), (std::vector<int64_t>{8}));
 }
 
 TEST_F(SqliteWriterTest, ConstraintViolationsAreConflictsAndFlushWaitsForQueuedWrites) {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "flow/features.h"
+#include "flow/labels.h"
 
 namespace threatd::kafka {
 namespace {
@@ -42,6 +43,40 @@ TEST(FlowMessageTest, OtherDialectsAndCanonicalNamesAreAccepted) {
   EXPECT_FLOAT_EQ(Feature(*m, "flow_iat_mean"), 1.5f);
   EXPECT_EQ(m->record.ids.src_ip, "10.0.0.1");
   EXPECT_EQ(m->record.ids.dst_port, 22);
+}
+
+// Each thread remembers the previous message's keys by position; messages
+// whose keys move, change or grow must map exactly as a first message would.
+TEST(FlowMessageTest, KeysThatChangePlaceBetweenMessagesStillMapByName) {
+  auto a = ParseFlowMessage(R"({" Flow Duration": 1, " Total Fwd Packets": 2, " Label": "DDoS"})");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_FLOAT_EQ(Feature(*a, "flow_duration"), 1);
+  EXPECT_FLOAT_EQ(Feature(*a, "total_fwd_packets"), 2);
+  EXPECT_EQ(a->record.label, "DDoS");
+
+  // Swapped, a label where a feature was, a feature where the label was, more keys.
+  auto b = ParseFlowMessage(
+      R"({" Total Fwd Packets": 5, " Label": "PortScan", " Flow Duration": 7, "Src IP": "10.0.0.9", "x": 1})");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->matched_features, 2u);
+  EXPECT_FLOAT_EQ(Feature(*b, "flow_duration"), 7);
+  EXPECT_FLOAT_EQ(Feature(*b, "total_fwd_packets"), 5);
+  EXPECT_EQ(b->record.label, flow::NormaliseLabel("PortScan"));
+  EXPECT_EQ(b->record.ids.src_ip, "10.0.0.9");
+
+  // A key that only shares a prefix with the remembered one, and fewer keys.
+  auto c = ParseFlowMessage(R"({" Total Fwd Packetz": 5, " Flow Duration": 3})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->matched_features, 1u);
+  EXPECT_FLOAT_EQ(Feature(*c, "flow_duration"), 3);
+  EXPECT_TRUE(std::isnan(Feature(*c, "total_fwd_packets")));
+  EXPECT_TRUE(c->record.label.empty());
+
+  // An envelope after flat objects: top-level keys stay identifiers only.
+  auto d = ParseFlowMessage(R"({"flow_duration": 999, "features": {" Flow Duration": 4}, "src_ip": "192.0.2.7"})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_FLOAT_EQ(Feature(*d, "flow_duration"), 4);
+  EXPECT_EQ(d->record.ids.src_ip, "192.0.2.7");
 }
 
 TEST(FlowMessageTest, EnvelopeCarriesIdentifiersBesideTheFeatures) {
