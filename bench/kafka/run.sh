@@ -59,6 +59,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# thread_cpu <pid>: "<tid> <thread name> <ticks>" per thread (threatd names its threads).
+thread_cpu() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | sort
+}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(date -u +%FT%TZ), load $(load)"
@@ -98,7 +105,9 @@ run() {
   while :; do
     read -r n dup failed state < <(stored)
     now=$(date +%s.%N)
-    if [[ -z $t0 && $n -gt 0 ]]; then t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); fi
+    if [[ -z $t0 && $n -gt 0 ]]; then
+      t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); thread_cpu "$pid" >"$dir/threads0"
+    fi
     if ((n >= count)); then break; fi
     if ((n != prev)); then prev=$n; last_change=$SECONDS; fi
     if ((SECONDS - last_change > 60 || SECONDS > deadline)); then
@@ -108,7 +117,7 @@ run() {
     sleep 0.5
   done
   local cpu1 bcpu1 hwm rate
-  cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid")
+  cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid"); thread_cpu "$pid" >"$dir/threads1"
   # The topic may hold more than the backlog (an earlier backend's latency
   # run): drain it, uncounted, so the latency run starts with no lag.
   for _ in $(seq 240); do
@@ -131,6 +140,10 @@ run() {
       -v b="$batch" -v ld="$(load)" -v pub="$published" 'BEGIN{
     printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %d s (%.1f us/flow), broker CPU %d s, peak RSS %d MB, duplicates %d, batch %s, predictions published: %s, load %s\n",
       l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, pub, ld}'
+  # Where the server's CPU went, by thread (the SQLite writer is one thread).
+  join "$dir/threads0" "$dir/threads1" | awk -v n=$((n - c0)) -v tck="$tck" '
+    {cpu[$2] += $5 - $3} END {for (k in cpu) if (cpu[k] > 0) printf "%s %.1f\n", k, 1e6 * cpu[k] / tck / n}' |
+    sort -k2 -rn | head -6 | awk -v l="$label" '{s = s (NR > 1 ? ", " : "") $1 " " $2} END {print "  " l " server CPU by thread (us/flow): " s}'
   if ((latency_s > 0)); then
     local lrate
     for lrate in ${LATENCY_RATE:-half}; do

@@ -75,7 +75,7 @@ struct KafkaSection {
 struct PipelineSection {
   int batch_size = 8192;      // flows per pipeline batch (uploads, test stream)
   int queue_capacity = 8;     // batches waiting before sources are slowed down
-  int workers = 2;            // scoring + persisting threads
+  int workers = 4;            // scoring + persisting threads (mostly waiting for the store; docs/benchmarks.md)
 };
 
 struct ModelsSection {
