@@ -118,8 +118,10 @@ struct Healer::Impl {
   metrics::Registry& registry;
   Publisher publish;
 
-  // Decision state, guarded by mu.
-  mutable std::mutex mu;
+  // Decision state, guarded by mu. Timed: a round of detections holds it
+  // across one store round trip per decision, and HealthCheck() must not wait
+  // that long.
+  mutable std::timed_mutex mu;
   PolicyEngine engine;
   ProtectedNetworks protected_nets;
   CircuitBreaker breaker;
@@ -131,6 +133,18 @@ struct Healer::Impl {
   Drift last_drift;
   uint64_t tracking_changes = 0;  // Track/Untrack calls: a drift measurement spanning one is stale
   Clock::WallTime last_prune{}, last_drift_check{}, last_whitelist_check{};
+
+  // The last health computed under mu, for a check that finds it busy.
+  std::mutex health_mu;
+  json last_health;  // guarded by health_mu
+
+  json BreakerStateLocked() {
+    const auto now = clock.Now();
+    return {{"state", breaker.open(now) ? "open" : "closed"},
+            {"blocks_last_minute", breaker.recent(now)},
+            {"max_blocks_per_minute", breaker.limit()},
+            {"trips", breaker.trips()}};
+  }
 
   // Detection queue, guarded by q_mu.
   std::mutex q_mu;
@@ -853,19 +867,16 @@ Status Healer::SetMode(Mode mode, const std::string& actor) {
 json Healer::CircuitBreakerState() const {
   auto& m = *impl_;
   std::lock_guard lock(m.mu);
-  const auto now = m.clock.Now();
-  return {{"state", m.breaker.open(now) ? "open" : "closed"},
-          {"blocks_last_minute", m.breaker.recent(now)},
-          {"max_blocks_per_minute", m.breaker.limit()},
-          {"trips", m.breaker.trips()}};
+  return m.BreakerStateLocked();
 }
 
 json Healer::HealthCheck() const {
+  constexpr auto kWait = std::chrono::milliseconds(100);
   auto& m = *impl_;
-  json breaker = CircuitBreakerState();
   json j;
-  {
-    std::lock_guard lock(m.mu);
+  std::unique_lock lock(m.mu, std::defer_lock);
+  if (lock.try_lock_for(kWait)) {
+    json breaker = m.BreakerStateLocked();
     json backend = m.backend->Health();
     size_t enforced = 0;
     for (const auto& [id, a] : m.active) enforced += a.enforced ? 1 : 0;
@@ -885,8 +896,18 @@ json Healer::HealthCheck() const {
       if (status == "ok") status = "degraded";
     }
     j["status"] = status;
+    lock.unlock();
+    std::lock_guard cache(m.health_mu);
+    m.last_health = j;
+  } else {
+    // Busy recording a round of decisions: the figures of the last check,
+    // marked as such, rather than a health endpoint that hangs under load.
+    std::lock_guard cache(m.health_mu);
+    j = m.last_health.is_object() ? m.last_health : json{{"status", "ok"}};
+    j["busy"] = true;
+    j["detail"] = "recording a round of decisions; figures from the last check";
   }
-  std::lock_guard lock(m.q_mu);
+  std::lock_guard queue_lock(m.q_mu);
   j["queue"] = m.queue.size();
   j["dropped"] = m.dropped.Value();
   return j;

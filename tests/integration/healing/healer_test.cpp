@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "integration/healing/recording_backend.h"
 #include "storage/database.h"
@@ -291,6 +292,38 @@ TEST_F(HealerTest, FailedEnforcementIsRecordedWithTheError) {
   EXPECT_EQ(rows[0].status, "failed");
   EXPECT_EQ(rows[0].error_message, std::optional<std::string>("simulated kernel error"));
   EXPECT_EQ(registry_.GetCounter("threatd_healing_enforcement_failures_total", "").Value(), 1u);
+}
+
+// A round of decisions holds the healer's lock across the store and the
+// backend; the health check must answer meanwhile, with the last figures.
+TEST_F(HealerTest, HealthAnswersWhileARoundOfDecisionsIsUnderWay) {
+  StartHealer();
+  const json before = healer_->HealthCheck();
+  EXPECT_FALSE(before.contains("busy"));
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> first{true};
+  backend_->guard = [&, released](const Enforcement& e) {
+    CheckSafe(e);
+    if (first.exchange(false)) {
+      entered.set_value();
+      released.wait();
+    }
+  };
+  std::thread attack([&] { Attack("203.0.113.7", "10.0.0.5", "DDoS", 3); });
+  entered.get_future().wait();
+  auto health = std::async(std::launch::async, [&] { return healer_->HealthCheck(); });
+  const bool answered = health.wait_for(seconds(10)) == std::future_status::ready;
+  release.set_value();
+  attack.join();
+  ASSERT_TRUE(answered) << "HealthCheck waited for the round of decisions";
+  const json busy = health.get();
+  EXPECT_EQ(busy["busy"], true);
+  EXPECT_EQ(busy["status"], before["status"]);
+  EXPECT_EQ(busy["active"], before["active"]);
+  const json after = healer_->HealthCheck();
+  EXPECT_FALSE(after.contains("busy"));
+  EXPECT_EQ(after["active"], 1);
 }
 
 TEST_F(HealerTest, ManualBlockRevokeAndRestartReconcile) {
