@@ -98,12 +98,15 @@ run() {
   admin=$(grep -o 'tdk_[A-Za-z0-9_]*' "$dir/out" | head -1)
   [[ -n $url && -n $admin ]] || { echo "server did not start:"; cat "$dir/err"; return 1; }
   stored() {
-    curl -s -H "Authorization: Bearer $admin" "$url/api/v1/health/detailed" |
+    curl -s -m 2 -H "Authorization: Bearer $admin" "$url/api/v1/health/detailed" |
       jq -r '.checks.consumers.internal | "\(.flows_stored // 0) \(.duplicates // 0) \(.batches_failed // 0) \(.state)"'
   }
   local t0="" c0=0 cpu0=0 bcpu0=0 n dup failed state now deadline=$((SECONDS + 1800)) last_change=$SECONDS prev=-1
   while :; do
     read -r n dup failed state < <(stored)
+    # A health check that does not answer within 2 s gives no reading (and
+    # the rate's start and end stay at answered polls).
+    if [[ -z $n ]]; then echo "$label: /api/v1/health/detailed did not answer within 2 s" >&2; continue; fi
     now=$(date +%s.%N)
     if [[ -z $t0 && $n -gt 0 ]]; then
       t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); thread_cpu "$pid" >"$dir/threads0"
