@@ -398,30 +398,41 @@ void Healer::Impl::Enforce(std::vector<storage::Decision> made, Clock::WallTime 
   }
 }
 
+// One store transaction per round: the decisions are decided first (each
+// held in the dedupe index under a provisional id, so a later proposal of the
+// same round for the same target is suppressed), then written together.
 void Healer::Impl::ProcessDetections(std::vector<Detection>& batch) {
   std::lock_guard lock(mu);
   const auto now = clock.Now();
-  std::vector<storage::Decision> made;
+  std::vector<storage::NewDecision> fresh;
+  const auto provisional_id = [](size_t k) { return -static_cast<int64_t>(k) - 1; };
   for (const auto& det : batch) {
     for (const auto& p : engine.Observe(det)) {
       auto nd = Decide(p, now);
       if (!nd) continue;
-      auto d = decisions.InsertDecision(*nd);
-      if (!d.ok()) {
-        Fail("recording a decision for " + nd->target, d.status());
-        continue;
-      }
-      registry
-          .GetCounter("threatd_healing_decisions_total", "Decisions made, by action and mode.",
-                      {{"action", d->action_type}, {"mode", d->mode}})
-          .Inc();
-      // Keep the dedupe index current within this round (Enforce re-tracks).
-      Track(*d, false);
-      made.push_back(std::move(*d));
+      storage::Decision provisional;
+      provisional.id = provisional_id(fresh.size());
+      provisional.target = nd->target;
+      provisional.action_type = nd->action_type;
+      provisional.mode = nd->mode;
+      Track(provisional, false);
+      fresh.push_back(std::move(*nd));
     }
   }
-  for (const auto& d : made) Untrack(d.id);
-  if (!made.empty()) Enforce(std::move(made), now);
+  for (size_t k = 0; k < fresh.size(); ++k) Untrack(provisional_id(k));
+  if (fresh.empty()) return;
+  auto made = decisions.InsertDecisions(fresh);
+  if (!made.ok()) {
+    Fail(fmt::format("recording {} decisions", fresh.size()), made.status());
+    return;
+  }
+  for (const auto& d : *made) {
+    registry
+        .GetCounter("threatd_healing_decisions_total", "Decisions made, by action and mode.",
+                    {{"action", d.action_type}, {"mode", d.mode}})
+        .Inc();
+  }
+  Enforce(std::move(*made), now);
 }
 
 // --- lifting ---

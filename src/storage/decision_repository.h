@@ -121,9 +121,15 @@ class DecisionRepository {
  public:
   virtual ~DecisionRepository() = default;
 
-  // Inserts the decision and its first event (status = decision.status) in
-  // one transaction; created_at = updated_at = the clock's now.
-  virtual Result<Decision> InsertDecision(const NewDecision& decision) = 0;
+  // Inserts the decisions, each with its first event (status =
+  // decision.status), in ONE transaction: all of them or none.
+  // created_at = updated_at = the clock's now. Returned in input order.
+  virtual Result<std::vector<Decision>> InsertDecisions(const std::vector<NewDecision>& decisions) = 0;
+  Result<Decision> InsertDecision(const NewDecision& decision) {
+    auto rows = InsertDecisions({decision});
+    if (!rows.ok()) return rows.status();
+    return std::move(rows->front());
+  }
   // Applies each change (status, updated_at = now, event) in ONE transaction;
   // NotFound (nothing changed) when an id does not exist.
   virtual Status UpdateDecisionStatus(const std::vector<StatusChange>& changes) = 0;

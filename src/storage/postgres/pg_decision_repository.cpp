@@ -39,33 +39,39 @@ class PgDecisionRepository final : public DecisionRepository {
  public:
   PgDecisionRepository(PgPool& pool, Clock& clock) : pool_(pool), clock_(clock) {}
 
-  Result<Decision> InsertDecision(const NewDecision& d) override {
-    THREATD_RETURN_IF_ERROR(decision_sql::CheckNewDecision(d));
-    std::optional<Decision> out;
+  Result<std::vector<Decision>> InsertDecisions(const std::vector<NewDecision>& decisions) override {
+    for (const auto& d : decisions) THREATD_RETURN_IF_ERROR(decision_sql::CheckNewDecision(d));
+    if (decisions.empty()) return std::vector<Decision>();
+    const std::string sql = fmt::format(
+        "WITH d AS (INSERT INTO self_healing_actions(attack_prediction_id, created_at, updated_at, action_type, "
+        "action_description, action_params, status, target, origin, mode, rule, attack_class, confidence, "
+        "model_version, trigger_flow_ids, detections, escalation_level, duration_seconds, expires_at, "
+        "created_by) VALUES ($1, {0}, {0}, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, "
+        "$15, $16, $17, {1}, $19) RETURNING *), "
+        "e AS (INSERT INTO self_healing_action_events(action_id, at, status, message, actor) "
+        "SELECT d.id, d.created_at, d.status, $20::text, d.created_by FROM d) "
+        "SELECT {2} FROM d",
+        TimeParam(2), TimeParam(18), kDecisionColumns);
+    const int64_t now = ToMicros(clock_.Now());
+    std::vector<Decision> out;
     const Status s = pool_.Run([&](pqxx::connection& c) {
+      out.clear();
       pqxx::work tx(c);
-      const auto rows = tx.exec_params(
-          fmt::format(
-              "WITH d AS (INSERT INTO self_healing_actions(attack_prediction_id, created_at, updated_at, action_type, "
-              "action_description, action_params, status, target, origin, mode, rule, attack_class, confidence, "
-              "model_version, trigger_flow_ids, detections, escalation_level, duration_seconds, expires_at, "
-              "created_by) VALUES ($1, {0}, {0}, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, "
-              "$15, $16, $17, {1}, $19) RETURNING *), "
-              "e AS (INSERT INTO self_healing_action_events(action_id, at, status, message, actor) "
-              "SELECT d.id, d.created_at, d.status, $20::text, d.created_by FROM d) "
-              "SELECT {2} FROM d",
-              TimeParam(2), TimeParam(18), kDecisionColumns),
-          d.attack_prediction_id, ToMicros(clock_.Now()), d.action_type, d.action_description, d.action_params_json,
-          d.status, d.target, d.origin, d.mode, d.rule, d.attack_class, d.confidence, d.model_version,
-          decision_sql::FlowIdsJson(d.trigger_flow_ids), d.detections, d.escalation_level, d.duration_seconds,
-          OptionalMicros(d.expires_at), d.created_by, d.event_message);
+      for (const auto& d : decisions) {
+        const auto rows = tx.exec_params(
+            sql, d.attack_prediction_id, now, d.action_type, d.action_description, d.action_params_json, d.status,
+            d.target, d.origin, d.mode, d.rule, d.attack_class, d.confidence, d.model_version,
+            decision_sql::FlowIdsJson(d.trigger_flow_ids), d.detections, d.escalation_level, d.duration_seconds,
+            OptionalMicros(d.expires_at), d.created_by, d.event_message);
+        // Returning without commit aborts the transaction: nothing is stored.
+        if (rows.empty()) return Status::Internal("inserting a decision returned no row");
+        out.push_back(decision_sql::DecisionFromRow(PgRow{rows[0]}));
+      }
       tx.commit();
-      if (rows.empty()) return Status::Internal("inserting a decision returned no row");
-      out = decision_sql::DecisionFromRow(PgRow{rows[0]});
       return Status::Ok();
     });
     if (!s.ok()) return s;
-    return std::move(*out);
+    return out;
   }
 
   Status UpdateDecisionStatus(const std::vector<StatusChange>& changes) override {

@@ -49,36 +49,43 @@ class SqliteDecisionRepository final : public DecisionRepository {
  public:
   explicit SqliteDecisionRepository(SqliteAccess& access) : access_(access) {}
 
-  Result<Decision> InsertDecision(const NewDecision& d) override {
-    THREATD_RETURN_IF_ERROR(decision_sql::CheckNewDecision(d));
+  Result<std::vector<Decision>> InsertDecisions(const std::vector<NewDecision>& decisions) override {
+    for (const auto& d : decisions) THREATD_RETURN_IF_ERROR(decision_sql::CheckNewDecision(d));
+    if (decisions.empty()) return std::vector<Decision>();
     const int64_t now = ToMicros(access_.clock().Now());
     std::vector<Decision> rows;
     const Status s = access_.Write([&](SqliteConnection& c) -> Status {
+      rows.clear();
       auto q = c.Prepare(
           "INSERT INTO self_healing_actions(attack_prediction_id, created_at, updated_at, action_type, "
           "action_description, action_params, status, target, origin, mode, rule, attack_class, confidence, "
           "model_version, trigger_flow_ids, detections, escalation_level, duration_seconds, expires_at, created_by) "
           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       if (!q.ok()) return q.status();
-      BindOpt(*q, 1, d.attack_prediction_id);
-      q->Bind(2, now).Bind(3, now).Bind(4, std::string_view(d.action_type));
-      q->Bind(5, std::string_view(d.action_description)).Bind(6, d.action_params_json);
-      q->Bind(7, std::string_view(d.status)).Bind(8, std::string_view(d.target));
-      q->Bind(9, std::string_view(d.origin)).Bind(10, std::string_view(d.mode)).Bind(11, d.rule);
-      q->Bind(12, d.attack_class);
-      BindOpt(*q, 13, d.confidence);
-      q->Bind(14, d.model_version).Bind(15, std::string_view(decision_sql::FlowIdsJson(d.trigger_flow_ids)));
-      q->Bind(16, d.detections).Bind(17, int64_t{d.escalation_level});
-      BindOpt(*q, 18, d.duration_seconds);
-      BindOpt(*q, 19, d.expires_at);
-      THREATD_RETURN_IF_ERROR(q->Bind(20, d.created_by).Run());
-      const int64_t id = c.LastInsertRowId();
-      THREATD_RETURN_IF_ERROR(InsertEvent(c, id, now, d.status, d.event_message, d.created_by));
-      return QueryRows(c, decision_sql::DecisionById(kDialect, id), &rows, FromRow);
+      std::vector<int64_t> ids;
+      for (const auto& d : decisions) {
+        q->Reset();
+        BindOpt(*q, 1, d.attack_prediction_id);
+        q->Bind(2, now).Bind(3, now).Bind(4, std::string_view(d.action_type));
+        q->Bind(5, std::string_view(d.action_description)).Bind(6, d.action_params_json);
+        q->Bind(7, std::string_view(d.status)).Bind(8, std::string_view(d.target));
+        q->Bind(9, std::string_view(d.origin)).Bind(10, std::string_view(d.mode)).Bind(11, d.rule);
+        q->Bind(12, d.attack_class);
+        BindOpt(*q, 13, d.confidence);
+        q->Bind(14, d.model_version).Bind(15, std::string_view(decision_sql::FlowIdsJson(d.trigger_flow_ids)));
+        q->Bind(16, d.detections).Bind(17, int64_t{d.escalation_level});
+        BindOpt(*q, 18, d.duration_seconds);
+        BindOpt(*q, 19, d.expires_at);
+        THREATD_RETURN_IF_ERROR(q->Bind(20, d.created_by).Run());
+        ids.push_back(c.LastInsertRowId());
+        THREATD_RETURN_IF_ERROR(InsertEvent(c, ids.back(), now, d.status, d.event_message, d.created_by));
+      }
+      for (int64_t id : ids) THREATD_RETURN_IF_ERROR(QueryRows(c, decision_sql::DecisionById(kDialect, id), &rows, FromRow));
+      return Status::Ok();
     });
     if (!s.ok()) return s;
-    if (rows.empty()) return Status::Internal("decision vanished right after insert");
-    return std::move(rows.front());
+    if (rows.size() != decisions.size()) return Status::Internal("a decision vanished right after insert");
+    return rows;
   }
 
   Status UpdateDecisionStatus(const std::vector<StatusChange>& changes) override {

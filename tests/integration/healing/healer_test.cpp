@@ -239,6 +239,36 @@ TEST_F(HealerTest, ExpiryIsHonouredAndRepeatOffendersEscalate) {
   }
 }
 
+// One round of detections (one stored batch) from two sources: a decision
+// for each, written together; the source seen again later in the same round
+// is already being decided and gets no second one.
+TEST_F(HealerTest, OneRoundDecidesEachSourceOnce) {
+  StartHealer();
+  storage::ScoredFlowBatch batch;
+  batch.source = "kafka";
+  std::vector<storage::StoredFlowIds> ids;
+  for (const char* src : {"203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.9", "198.51.100.9",
+                          "198.51.100.9", "203.0.113.7", "203.0.113.7", "203.0.113.7"}) {
+    storage::NewScoredFlow f;
+    f.ids.src_ip = src;
+    f.ids.dst_ip = "10.0.0.5";
+    f.created_at = clock_.Now();
+    f.threat = {0.99, true, 0.5, "detector-v1"};
+    f.attack = storage::NewAttackPrediction{1, "DDoS", 0.97, "classifier-v1"};
+    batch.flows.push_back(f);
+    storage::StoredFlowIds s;
+    s.traffic_data_id = s.threat_prediction_id = ++next_flow_;
+    ids.push_back(s);
+  }
+  healer_->OnStored(batch, ids);
+  healer_->Flush();
+  EXPECT_EQ(backend_->Targets(), (std::set<std::string>{"block_ip 198.51.100.9", "block_ip 203.0.113.7"}));
+  auto rows = Decisions();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& d : rows) EXPECT_EQ(d.status, "applied") << d.target;
+  EXPECT_EQ(healer_->HealthCheck()["active"], 2);
+}
+
 TEST_F(HealerTest, CircuitBreakerTurnsExcessBlocksIntoAlertsAndReportsDegraded) {
   HealerOptions o;
   o.initial_policy = TestPolicy(/*max_blocks_per_minute=*/3);

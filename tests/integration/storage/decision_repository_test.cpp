@@ -211,6 +211,43 @@ TEST_P(DecisionTest, MalformedDecisionsAreRejectedAndStoreNothing) {
   EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_action_events"), 0);
 }
 
+// The healer writes a round of decisions at once: in input order, each with
+// its first event, and when one fails in the database (here the foreign key)
+// the ones before it are undone.
+TEST_P(DecisionTest, ARoundOfDecisionsIsStoredTogetherOrNotAtAll) {
+  auto db = OpenMigrated();
+  ASSERT_NE(db, nullptr);
+  auto& repo = db->Decisions();
+  NewDecision orphan = Block("10.0.0.3");
+  orphan.attack_prediction_id = 424242;
+  auto refused = repo.InsertDecisions({Block("10.0.0.1"), Block("10.0.0.2"), orphan});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kValidation) << refused.status().ToString();
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_actions"), 0);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_action_events"), 0);
+
+  auto none = repo.InsertDecisions({});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+
+  NewDecision alert = Block("10.0.0.2");
+  alert.action_type = "alert_admin";
+  auto stored = repo.InsertDecisions({Block("10.0.0.1"), alert});
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_EQ((*stored)[0].target, "10.0.0.1");
+  EXPECT_EQ((*stored)[1].target, "10.0.0.2");
+  EXPECT_EQ((*stored)[1].action_type, "alert_admin");
+  EXPECT_LT((*stored)[0].id, (*stored)[1].id);
+  for (const auto& d : *stored) {
+    auto back = repo.GetDecision(d.id);
+    ASSERT_TRUE(back.ok() && back->has_value());
+    EXPECT_EQ((*back)->target, d.target);
+    ASSERT_EQ((*back)->history.size(), 1u);
+    EXPECT_EQ((*back)->history[0].message, "25 detections in 60 s");
+  }
+}
+
 TEST_P(DecisionTest, ListIsNewestFirstFiltersBeforeLimitAndPages) {
   auto db = OpenMigrated();
   ASSERT_NE(db, nullptr);
