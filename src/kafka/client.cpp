@@ -1,8 +1,11 @@
 #include "kafka/client.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
+#include <future>
+#include <thread>
 
 namespace threatd::kafka {
 
@@ -43,6 +46,21 @@ Result<ConfPtr> MakeConf(const ClusterSettings& cluster, const Properties& prope
 std::string FirstBroker(std::string_view bootstrap_servers) {
   const auto comma = bootstrap_servers.find(',');
   return std::string(bootstrap_servers.substr(0, comma));
+}
+
+bool DestroyWithin(rd_kafka_t* rk, int flags, std::chrono::milliseconds within, std::string_view what) {
+  if (rk == nullptr) return true;
+  std::promise<void> done;
+  std::future<void> destroyed = done.get_future();
+  std::thread([rk, flags, done = std::move(done)]() mutable {
+    rd_kafka_destroy_flags(rk, flags);
+    done.set_value();
+  }).detach();
+  if (destroyed.wait_for(within) == std::future_status::ready) return true;
+  spdlog::error("{}: librdkafka did not shut its client down within {} ms; abandoning it (its threads stay until "
+                "the process exits)",
+                what, within.count());
+  return false;
 }
 
 }  // namespace threatd::kafka

@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,8 +41,17 @@ ClusterSettings ExternalCluster(const config::KafkaSection& kafka);
 struct ConfDeleter {
   void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
 };
+// rd_kafka_destroy_flags(rk, flags), waiting at most `within`. librdkafka 2.0
+// (Debian 12's) can wait forever for one of its broker threads, e.g. after a
+// topic the consumer was assigned is deleted (confluentinc/librdkafka#3954):
+// then the handle is abandoned, its threads run on until the process exits,
+// an error is logged naming `what`, and false is returned, so that stopping a
+// consumer never hangs the service. kDestroyWait is how long threatd waits.
+inline constexpr std::chrono::seconds kDestroyWait{10};
+bool DestroyWithin(rd_kafka_t* rk, int flags, std::chrono::milliseconds within, std::string_view what);
+
 struct HandleDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+  void operator()(rd_kafka_t* rk) const { DestroyWithin(rk, 0, kDestroyWait, "Kafka client"); }
 };
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;

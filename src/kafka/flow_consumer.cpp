@@ -342,6 +342,8 @@ struct FlowConsumer::Impl {
     return Status::Ok();
   }
 
+  std::string ClientName(std::string_view role) const { return fmt::format("kafka consumer {}: {}", o.name, role); }
+
   void ScheduleReconnect() {
     reconnect_backoff = NextBackoff(reconnect_backoff);
     reconnect_at = clock.Monotonic() + Jitter(reconnect_backoff);
@@ -353,8 +355,8 @@ struct FlowConsumer::Impl {
   void Teardown() {
     open.reset();
     in_flight.clear();
-    if (rk != nullptr) rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    if (producer != nullptr) rd_kafka_destroy(producer);
+    DestroyWithin(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, kDestroyWait, ClientName("consumer"));
+    DestroyWithin(producer, 0, kDestroyWait, ClientName("dead-letter producer"));
     rk = nullptr;
     producer = nullptr;
     ClearAssignment();
@@ -848,15 +850,11 @@ struct FlowConsumer::Impl {
       spdlog::warn("kafka consumer {}: stopping with {} batch(es) not stored; they will be redelivered", o.name,
                    in_flight.size());
     in_flight.clear();
-    if (brokers_up > 0) {
-      rd_kafka_consumer_close(rk);  // serves the revoke, sends the pending commits, leaves the group
-      rd_kafka_destroy(rk);
-    } else {
-      rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    }
+    if (brokers_up > 0) rd_kafka_consumer_close(rk);  // serves the revoke, sends the pending commits, leaves the group
+    DestroyWithin(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, kDestroyWait, ClientName("consumer"));
     rk = nullptr;
     rd_kafka_flush(producer, brokers_up > 0 ? 2000 : 0);
-    rd_kafka_destroy(producer);
+    DestroyWithin(producer, 0, kDestroyWait, ClientName("dead-letter producer"));
     producer = nullptr;
     ClearAssignment();
   }

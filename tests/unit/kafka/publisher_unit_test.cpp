@@ -1,7 +1,7 @@
 // Publisher without a real broker: against an unreachable address it never
 // blocks, drops (and counts) what does not fit its queue, and fails what is
 // left at Stop; against librdkafka's mock cluster it delivers and reports
-// each delivery.
+// each delivery. And DestroyWithin, which every client's stop goes through.
 #include "kafka/publisher.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
+#include "kafka/client.h"
 #include "support/eventually.h"
 
 namespace threatd::kafka {
@@ -132,6 +134,38 @@ TEST(PublisherTest, DroppedMessagesMakeHealthDegradedWhileTheBrokersAreUp) {
             std::string::npos)
       << health.dump();
   (*p)->Stop(milliseconds(100));
+}
+
+// Stopping a client never hangs on librdkafka: a handle whose destroy cannot
+// finish (here its log callback blocks, as a stuck broker thread would) is
+// abandoned after the given time; an ordinary one is destroyed.
+std::atomic<bool> hold_logs{false};
+
+void HoldingLogCb(const rd_kafka_t*, int, const char*, const char*) {
+  while (hold_logs.load()) std::this_thread::sleep_for(milliseconds(5));
+}
+
+TEST(DestroyWithinTest, GivesUpOnAHandleThatCannotBeDestroyedAndDestroysTheRest) {
+  auto make = [] {
+    auto conf = MakeConf(Cluster("127.0.0.1:1"), {{"debug", "generic"}});
+    EXPECT_TRUE(conf.ok()) << conf.status().ToString();
+    rd_kafka_conf_set_log_cb(conf->get(), &HoldingLogCb);
+    char err[512] = {0};
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err);
+    EXPECT_NE(rk, nullptr) << err;
+    return rk;
+  };
+  EXPECT_TRUE(DestroyWithin(make(), 0, std::chrono::seconds(30), "ordinary"));
+
+  rd_kafka_t* stuck = make();
+  hold_logs = true;
+  const auto t0 = steady_clock::now();
+  const bool destroyed = DestroyWithin(stuck, 0, milliseconds(300), "stuck");
+  const auto waited = steady_clock::now() - t0;
+  hold_logs = false;  // lets the abandoned handle finish in the background
+  EXPECT_FALSE(destroyed);
+  EXPECT_GE(waited, milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(20)) << "DestroyWithin waited for librdkafka";
 }
 
 }  // namespace
