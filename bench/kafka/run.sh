@@ -12,6 +12,11 @@
 #                          runs; every backend consumes all of it with its own group)
 #   PARTITIONS=6           partitions of the topic
 #   BACKENDS="sqlite postgres"
+#   WARMUP=1               first drain the backlog once with an uncounted SQLite
+#                          server (its line is printed, labelled warm-up), so that
+#                          the measured runs meet a broker whose JIT has compiled
+#                          its fetch path (a fresh broker spends about a core on
+#                          that for the first ~30 s); 0 measures the cold broker
 #   LATENCY_SECONDS=20     length of each latency run (0 skips it)
 #   LATENCY_RATE=half      flows/s of the latency runs, one run per word ("half":
 #                          half the backend's measured ingestion rate, as issue 6
@@ -83,7 +88,8 @@ done
   --profile "$root/models/traffic_profile.json.gz" --seed 7 >"$work/backlog.json"
 jq -r '"produced: \(.delivered) of \(.messages) flows (\(.mean_bytes) bytes each, lz4), \(.per_second | floor) flows/s, \(.acked_seconds * 10 | floor / 10) s"' "$work/backlog.json"
 
-# run <backend> [DATABASE_URL]: one server consuming the backlog, then the latency run.
+# run <label> [DATABASE_URL]: one server consuming the backlog, then the latency
+# runs (none for the warm-up).
 run() {
   local label=$1 db=${2:-} dir
   dir=$(mktemp -d "$work/run.XXXX")
@@ -147,7 +153,7 @@ run() {
   join "$dir/threads0" "$dir/threads1" | awk -v n=$((n - c0)) -v tck="$tck" '
     {cpu[$2] += $5 - $3} END {for (k in cpu) if (cpu[k] > 0) printf "%s %.1f\n", k, 1e6 * cpu[k] / tck / n}' |
     sort -k2 -rn | head -6 | awk -v l="$label" '{s = s (NR > 1 ? ", " : "") $1 " " $2} END {print "  " l " server CPU by thread (us/flow): " s}'
-  if ((latency_s > 0)); then
+  if ((latency_s > 0)) && [[ $label != warm-up ]]; then
     local lrate
     for lrate in ${LATENCY_RATE:-half}; do
       [[ $lrate == half ]] && lrate=$(( rate / 2 ))
@@ -167,6 +173,10 @@ run() {
   rm -rf "$dir"
 }
 
+if [[ ${WARMUP:-1} != 0 ]]; then
+  echo "== warm-up: an uncounted SQLite drain of the backlog (WARMUP=0 skips it)"
+  run warm-up
+fi
 for b in $backends; do
   case $b in
     sqlite) run sqlite ;;
