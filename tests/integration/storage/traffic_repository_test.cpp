@@ -212,6 +212,41 @@ TEST_P(TrafficTest, KafkaDuplicatesAreSkippedAndReported) {
   EXPECT_EQ(CountAll(), 3);
 }
 
+// Text goes to PostgreSQL in COPY's text format, where a tab ends a field,
+// a newline a row and a backslash starts an escape: text holding them, and
+// a field that is empty, come back exactly as written.
+TEST_P(TrafficTest, TextWithTabsNewlinesAndBackslashesComesBackAsWritten) {
+  const std::string awkward = "a\tb\nc\\d\r\\N\\.\x01 \xc3\xa9";
+  auto f = Flow(true, "Web \\ Attack\t" + awkward);
+  f.label = awkward;
+  f.ids.src_ip = "";
+  f.ids.flow_id = "10.0.0.1-10.0.0.2\t" + awkward;
+  f.threat.model_version = "det\\1\n";
+  f.kafka = KafkaPosition{"topic\\with\ttab", 3, 41};
+  const auto ids = Insert(Batch({f}, "batch\\" + awkward));
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_GT(ids[0].traffic_data_id, 0);
+
+  PredictionFilter all;
+  all.limit = 10;
+  auto rows = traffic().ListPredictions(all);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  const auto& row = rows->front();
+  EXPECT_EQ(row.traffic_data.label, std::optional<std::string>(awkward));
+  EXPECT_EQ(row.traffic_data.batch_id, std::optional<std::string>("batch\\" + awkward));
+  EXPECT_EQ(row.traffic_data.feature_values[0], 0.5);
+  ASSERT_TRUE(row.threat_prediction.has_value());
+  EXPECT_EQ(row.threat_prediction->model_version, "det\\1\n");
+  ASSERT_TRUE(row.attack_prediction.has_value());
+  EXPECT_EQ(row.attack_prediction->attack_type_name, "Web \\ Attack\t" + awkward);
+
+  // The same position again is known, so the topic was stored as written.
+  auto again = Insert(Batch({f}));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].duplicate);
+}
+
 TEST_P(TrafficTest, AFailingBatchStoresNothing) {
   // A last row each backend rejects: SQLite binds a NaN score as NULL (NOT
   // NULL column); PostgreSQL limits attack_type_name to 100 characters.
