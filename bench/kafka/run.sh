@@ -142,12 +142,15 @@ run() {
     jq -r '.checks.publishers.producer | "\(.delivered // 0) delivered, \(.failed // 0) failed, \(.dropped // 0) dropped"')
   rate=$(awk -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" 'BEGIN{printf "%.0f", (n - c0) / (t1 - t0)}')
   local batch
+  # Over everything the server consumed so far (the topic may hold more than
+  # the backlog), so flows per batch come from the pipeline's own count.
   batch=$(curl -sS "$url/metrics" | awk '/^threatd_pipeline_batch_seconds_sum/{s=$2} /^threatd_pipeline_batch_seconds_count/{c=$2}
-    END{if (c > 0) printf "%.1f ms (%d batches, %.0f flows each)", 1000 * s / c, c, '"$count"' / c}')
+    /^threatd_pipeline_flows_total/{f=$2} END{if (c > 0) printf "%.1f ms (%d batches, %.0f flows each)", 1000 * s / c, c, f / c}')
   awk -v l="$label" -v n="$n" -v c0="$c0" -v t0="$t0" -v t1="$now" -v r="$rate" -v o="$original" \
-      -v cpu=$(( (cpu1 - cpu0) / tck )) -v bcpu=$(( (bcpu1 - bcpu0) / tck )) -v hwm="$hwm" -v dup="$dup" \
+      -v cpu="$(awk -v t=$((cpu1 - cpu0)) -v k="$tck" 'BEGIN{print t / k}')" \
+      -v bcpu="$(awk -v t=$((bcpu1 - bcpu0)) -v k="$tck" 'BEGIN{print t / k}')" -v hwm="$hwm" -v dup="$dup" \
       -v b="$batch" -v ld="$(load)" -v pub="$published" 'BEGIN{
-    printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %d s (%.1f us/flow), broker CPU %d s, peak RSS %d MB, duplicates %d, batch %s, predictions published: %s, load %s\n",
+    printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %.1f s (%.1f us/flow), broker CPU %.1f s, peak RSS %d MB, duplicates %d, batch %s, predictions published: %s, load %s\n",
       l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, pub, ld}'
   # Where the server's CPU went, by thread (the SQLite writer is one thread).
   join "$dir/threads0" "$dir/threads1" | awk -v n=$((n - c0)) -v tck="$tck" '
