@@ -1,31 +1,34 @@
 #!/usr/bin/env bash
-# Where the CPU goes at a steady rate: one broker warmed by a backlog that a
-# threatd server drains first, then bench_kafka_produce's latency mode at RATE
-# flows/s for SECONDS, with the CPU per flow of threatd, the broker and the
-# producer (which also runs the WebSocket client), the machine's idle share,
-# and the latency summary. One line per SPEC (as in bench/kafka/ab.sh).
+# Where the CPU goes at a steady rate: one broker, warmed by a backlog that an
+# uncounted threatd server drains first; then, for each SPEC (as in
+# bench/kafka/ab.sh), a fresh server that starts at the topic's end and
+# bench_kafka_produce's latency mode at RATE flows/s for SECONDS. Prints the
+# CPU per flow of threatd, the broker and the producer (which also runs the
+# WebSocket client), the machine's idle share, and the latency summary.
 #
 #   bench/kafka/steady.sh RATE SECONDS "label|VAR=value ..." ...
 #
 # Environment: THREADS=1 also prints threatd's CPU per flow by thread;
 # WARM=300000 flows in the warming backlog.
 set -euo pipefail
-(($# >= 3)) || { sed -n '2,12p' "$0"; exit 2; }
+(($# >= 3)) || { sed -n '2,13p' "$0"; exit 2; }
 source "$(dirname "$0")/common.sh"
 rate=$1 secs=$2; shift 2
 ((secs >= 10)) || { echo "SECONDS must be at least 10 (3 s are left out at each end)" >&2; exit 2; }
 kafka_bench_setup "${WARM:-300000}"
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
+start_server 0 "warm-up|"
+until [[ $(health '.flows_stored // 0') -ge ${WARM:-300000} ]]; do sleep 0.5; done
+stop_server
 n=0
 for spec in "$@"; do
   n=$((n + 1))
-  # The hub's per-client limit and queue are raised so the client gets every prediction.
-  start_server "$n" "$spec" THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 THREATD_REALTIME_CLIENT_QUEUE=65536
-  # The warming backlog first (lag is 0 before partitions are assigned too).
-  for _ in $(seq 1200); do
-    [[ $(health '"\(.flows_stored // 0) \(.lag_total // -1)"') == "${WARM:-300000} 0" ]] && break
-    sleep 0.5
-  done
+  # From the topic's end (not the backlog); the hub's per-client limit and
+  # queue are raised so the client gets every prediction.
+  start_server "$n" "$spec" KAFKA_AUTO_OFFSET_RESET=latest THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 \
+    THREATD_REALTIME_CLIENT_QUEUE=65536
+  until [[ $(health '.assigned_partitions // [] | length') -gt 0 ]]; do sleep 0.5; done
+  sleep 2  # the group's start offsets are fetched
   "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "$secs" --ws "${url#http://}" \
     --api-key "$key" --profile "$profile" --seed 11 >"$work/latency.json" &
   load_pid=$!

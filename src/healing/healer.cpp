@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <tuple>
 
@@ -119,8 +120,8 @@ struct Healer::Impl {
   Publisher publish;
 
   // Decision state, guarded by mu. Timed: a round of detections holds it
-  // across one store round trip per decision, and HealthCheck() must not wait
-  // that long.
+  // across a store transaction and the backend, and HealthCheck() must not
+  // wait that long.
   mutable std::timed_mutex mu;
   PolicyEngine engine;
   ProtectedNetworks protected_nets;
@@ -128,6 +129,13 @@ struct Healer::Impl {
   Mode mode;
   std::map<int64_t, Active> active;
   std::map<Key, int64_t> by_key;
+  // Decisions in `active` by the target's family and prefix length, so that
+  // InForce() looks up only the enclosing networks that can be there (one
+  // or two lengths in practice, instead of all 33 or 129).
+  std::array<std::array<int, 129>, 2> prefix_uses{};
+  void CountPrefix(const Active& a, int delta) {
+    if (a.target) prefix_uses[a.target->family() == IpNetwork::Family::kV4 ? 0 : 1][a.target->prefix_length()] += delta;
+  }
   std::optional<std::string> last_error;
   std::optional<Clock::WallTime> last_error_at;
   Drift last_drift;
@@ -191,8 +199,9 @@ void Healer::Impl::Emit(const storage::Decision& d, std::string_view event) {
 bool Healer::Impl::InForce(ActionType action, const std::string& m, const std::optional<IpNetwork>& target) const {
   if (!target) return by_key.count({action, m, std::string()}) > 0;
   // The target itself or any enclosing network already covered by the same action.
+  const auto& uses = prefix_uses[target->family() == IpNetwork::Family::kV4 ? 0 : 1];
   for (int p = target->prefix_length(); p >= 0; --p) {
-    if (by_key.count({action, m, target->Supernet(p).ToString()})) return true;
+    if (uses[p] > 0 && by_key.count({action, m, target->Supernet(p).ToString()})) return true;
   }
   return false;
 }
@@ -241,6 +250,8 @@ void Healer::Impl::Track(const storage::Decision& d, bool enforced) {
   a.action = ParseActionType(d.action_type).value_or(ActionType::kLogOnly);
   a.enforced = enforced;
   by_key[{a.action, d.mode, d.target}] = d.id;
+  if (auto old = active.find(d.id); old != active.end()) CountPrefix(old->second, -1);
+  CountPrefix(a, +1);
   active[d.id] = std::move(a);
   ++tracking_changes;
   active_gauge.Set(static_cast<double>(active.size()));
@@ -251,6 +262,7 @@ void Healer::Impl::Untrack(int64_t id) {
   if (it == active.end()) return;
   auto k = by_key.find({it->second.action, it->second.decision.mode, it->second.decision.target});
   if (k != by_key.end() && k->second == id) by_key.erase(k);
+  CountPrefix(it->second, -1);
   active.erase(it);
   ++tracking_changes;
   active_gauge.Set(static_cast<double>(active.size()));

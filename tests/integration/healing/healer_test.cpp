@@ -209,6 +209,33 @@ TEST_F(HealerTest, WhitelistWinsBeforeAndAfterTheBlock) {
   EXPECT_NE(r.status().message().find("loopback"), std::string::npos) << r.status().message();
 }
 
+// A block of a network covers its hosts: no second decision for an address
+// inside it, in IPv4 and IPv6, until it is revoked.
+TEST_F(HealerTest, ANetworkInForceCoversItsHostsUntilRevoked) {
+  StartHealer();
+  ManualDecision m;
+  m.target = "203.0.113.0/24";
+  m.actor = "alice";
+  auto net = healer_->Create(m);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  m.target = "2001:db8:1::/48";
+  auto net6 = healer_->Create(m);
+  ASSERT_TRUE(net6.ok()) << net6.status().ToString();
+
+  Attack("203.0.113.7", "10.0.0.5", "DDoS", 3);
+  Attack("2001:db8:1:2::9", "10.0.0.5", "DDoS", 3);
+  Attack("198.51.100.9", "10.0.0.5", "DDoS", 3);  // outside both
+  EXPECT_TRUE(Decisions("203.0.113.7").empty());
+  EXPECT_TRUE(Decisions("2001:db8:1:2::9").empty());
+  EXPECT_EQ(Decisions("198.51.100.9").size(), 1u);
+
+  ASSERT_TRUE(healer_->Revoke(net->id, "alice", "done").ok());
+  Attack("203.0.113.7", "10.0.0.5", "DDoS", 3);
+  EXPECT_EQ(Decisions("203.0.113.7").size(), 1u);
+  Attack("2001:db8:1:2::9", "10.0.0.5", "DDoS", 3);
+  EXPECT_TRUE(Decisions("2001:db8:1:2::9").empty()) << "the IPv6 network is still in force";
+}
+
 TEST_F(HealerTest, TheTickLiftsBlocksCoveredByANewWhitelistEntryWithoutBeingTold) {
   StartHealer();
   Attack("203.0.113.7", "10.0.0.5", "DDoS", 3);
