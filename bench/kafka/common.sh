@@ -1,5 +1,6 @@
 # Shared by bench/kafka/ab.sh and steady.sh (sourced, not run): a throw-away
-# broker with a backlog on topic `bench`, and threatd servers consuming it.
+# broker with a backlog on topic `bench`, and threatd servers consuming it;
+# run.sh uses its CPU helpers.
 #
 #   kafka_bench_setup COUNT    start the broker (removed on exit), create the
 #                              output topics, produce COUNT flows; sets root,
@@ -9,7 +10,7 @@
 #                              "<script>-N": SPEC is "label|BIN=.. VAR=.." (see
 #                              ab.sh); sets label, dir, spid, url, key
 #   stop_server                stops it and removes its data dir
-#   cpu_of PID                 user+system CPU ticks of a process
+#   cpu_of PID                 user+system CPU ticks of a process (0 once it is gone)
 #   threads PID > FILE         "tid name ticks" per thread
 #   per_thread FILE0 FILE1 FLOWS
 #                              CPU per flow by thread between two `threads`
@@ -71,8 +72,13 @@ health() {
   curl -s -m 2 -H "Authorization: Bearer $key" "$url/api/v1/health/detailed" | jq -r ".checks.consumers.internal | $1"
 }
 
-cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-threads() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done | sort; }
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+threads() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | sort
+}
 per_thread() {
   join "$1" "$2" | awk -v n="$3" -v tck="$tck" \
     '{c[$2] += $5 - $3} END {for (k in c) if (c[k] > 0) printf "  %-16s %5.1f us/flow\n", k, 1e6 * c[k] / tck / n}' | sort -k2 -rn

@@ -39,7 +39,7 @@
 # Reference: the original system's ~500 flows/s (issue 6: one message per
 # poll, one commit per message; not runnable here, so quoted, not measured).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/common.sh"  # cpu_of, threads (its broker helpers are ab.sh's and steady.sh's)
 bin=$(realpath "${1:-$root/build/release/bin/threatd}")
 producer=$(dirname "$bin")/../bench/kafka/bench_kafka_produce
 [[ -x $producer ]] || { echo "missing $producer: cmake --build --preset release --target bench_kafka_produce" >&2; exit 1; }
@@ -49,7 +49,6 @@ backends=${BACKENDS:-sqlite postgres}
 latency_s=${LATENCY_SECONDS:-20}
 topic=bench-flows
 original=500
-tck=$(getconf CLK_TCK)
 work=$(mktemp -d)
 pid=""
 pg_dir=""
@@ -63,14 +62,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# thread_cpu <pid>: "<tid> <thread name> <ticks>" per thread (threatd names its threads).
-thread_cpu() {
-  local t
-  for t in /proc/"$1"/task/*; do
-    printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
-  done 2>/dev/null | sort
-}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(date -u +%FT%TZ), load $(load)"
@@ -115,7 +106,7 @@ run() {
     if [[ -z $n ]]; then echo "$label: /api/v1/health/detailed did not answer within 2 s" >&2; continue; fi
     now=$(date +%s.%N)
     if [[ -z $t0 && $n -gt 0 ]]; then
-      t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); thread_cpu "$pid" >"$dir/threads0"
+      t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); threads "$pid" >"$dir/threads0"
     fi
     if ((n >= count)); then break; fi
     if ((n != prev)); then prev=$n; last_change=$SECONDS; fi
@@ -126,7 +117,7 @@ run() {
     sleep 0.5
   done
   local cpu1 bcpu1 hwm rate
-  cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid"); thread_cpu "$pid" >"$dir/threads1"
+  cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid"); threads "$pid" >"$dir/threads1"
   # The topic may hold more than the backlog (an earlier backend's latency
   # run): drain it, uncounted, so the latency run starts with no lag.
   for _ in $(seq 240); do

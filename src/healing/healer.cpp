@@ -132,9 +132,10 @@ struct Healer::Impl {
   // Decisions in `active` by the target's family and prefix length, so that
   // InForce() looks up only the enclosing networks that can be there (one
   // or two lengths in practice, instead of all 33 or 129).
-  std::array<std::array<int, 129>, 2> prefix_uses{};
+  std::array<std::array<int, 129>, 2> prefix_uses{};  // [IPv4, IPv6][prefix length]
+  static size_t FamilyIndex(const IpNetwork& n) { return n.family() == IpNetwork::Family::kV4 ? 0 : 1; }
   void CountPrefix(const Active& a, int delta) {
-    if (a.target) prefix_uses[a.target->family() == IpNetwork::Family::kV4 ? 0 : 1][a.target->prefix_length()] += delta;
+    if (a.target) prefix_uses[FamilyIndex(*a.target)][a.target->prefix_length()] += delta;
   }
   std::optional<std::string> last_error;
   std::optional<Clock::WallTime> last_error_at;
@@ -199,7 +200,7 @@ void Healer::Impl::Emit(const storage::Decision& d, std::string_view event) {
 bool Healer::Impl::InForce(ActionType action, const std::string& m, const std::optional<IpNetwork>& target) const {
   if (!target) return by_key.count({action, m, std::string()}) > 0;
   // The target itself or any enclosing network already covered by the same action.
-  const auto& uses = prefix_uses[target->family() == IpNetwork::Family::kV4 ? 0 : 1];
+  const auto& uses = prefix_uses[FamilyIndex(*target)];
   for (int p = target->prefix_length(); p >= 0; --p) {
     if (uses[p] > 0 && by_key.count({action, m, target->Supernet(p).ToString()})) return true;
   }

@@ -122,30 +122,28 @@ void SqliteWriter::RunGroup(std::deque<Item>& batch) {
   stats_.queries.Inc(batch.size());
   std::vector<Status> results(batch.size());
   Status group = connection_->Exec("BEGIN IMMEDIATE");
-  if (group.ok() && batch.size() == 1) {
-    // A job alone needs no savepoint (SQLite would journal every page it
-    // changes a second time): if it fails, the transaction is rolled back.
-    results[0] = RunGuarded(batch[0].job, *connection_);
-    group = connection_->Exec(results[0].ok() ? "COMMIT" : "ROLLBACK");
-    if (!group.ok() && connection_->InTransaction()) {
-      const Status undo = connection_->Exec("ROLLBACK");
-      if (!undo.ok()) spdlog::error("storage: rolling back a failed write job: {}", undo.ToString());
-    }
-  } else if (group.ok()) {
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Status s = connection_->Exec("SAVEPOINT job");
-      if (s.ok()) {
-        s = RunGuarded(batch[i].job, *connection_);
-        if (!s.ok()) {
-          const Status undo = connection_->Exec("ROLLBACK TO job");
-          if (!undo.ok()) spdlog::error("storage: rolling back a failed write job: {}", undo.ToString());
+  if (group.ok()) {
+    if (batch.size() == 1) {
+      // A job alone needs no savepoint (SQLite would journal every page it
+      // changes a second time): if it fails, the transaction is rolled back.
+      results[0] = RunGuarded(batch[0].job, *connection_);
+    } else {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        Status s = connection_->Exec("SAVEPOINT job");
+        if (s.ok()) {
+          s = RunGuarded(batch[i].job, *connection_);
+          if (!s.ok()) {
+            const Status undo = connection_->Exec("ROLLBACK TO job");
+            if (!undo.ok()) spdlog::error("storage: rolling back a failed write job: {}", undo.ToString());
+          }
+          const Status release = connection_->Exec("RELEASE job");
+          if (!release.ok() && s.ok()) s = release;
         }
-        const Status release = connection_->Exec("RELEASE job");
-        if (!release.ok() && s.ok()) s = release;
+        results[i] = std::move(s);
       }
-      results[i] = std::move(s);
     }
-    group = connection_->Exec("COMMIT");
+    const bool lone_job_failed = batch.size() == 1 && !results[0].ok();
+    group = connection_->Exec(lone_job_failed ? "ROLLBACK" : "COMMIT");
     if (!group.ok() && connection_->InTransaction()) {
       const Status undo = connection_->Exec("ROLLBACK");
       if (!undo.ok()) spdlog::error("storage: rolling back a failed group commit: {}", undo.ToString());

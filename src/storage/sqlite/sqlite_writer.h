@@ -5,9 +5,10 @@
 // BEGIN IMMEDIATE..COMMIT (a group commit), each job inside its own
 // SAVEPOINT: a job that fails is rolled back to its savepoint and reports its
 // own Status while the others commit. A job alone in its group runs without
-// a savepoint; if it fails, the transaction is rolled back. Results are delivered after COMMIT, so a
-// successful Run() means the write is durable (synchronous=NORMAL: durable
-// across process crashes, possibly not across power loss).
+// a savepoint; if it fails, the transaction is rolled back. Results are
+// delivered after COMMIT, so a successful Run() means the write is durable
+// (synchronous=NORMAL: durable across process crashes, possibly not across
+// power loss).
 //
 // Exclusive jobs (migrations, reads of an in-memory database) run alone,
 // outside any transaction the writer opens.
