@@ -3,58 +3,53 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
+#include <iterator>
 #include <pqxx/except>
 #include <pqxx/result>
-#include <pqxx/stream_to>
+#include <pqxx/tablewriter>
 #include <pqxx/transaction>
 #include <set>
 #include <tuple>
 
 #include "storage/micros.h"
 
-// COPY fields: text, or NULL (\N). pqxx escapes the text for COPY.
-namespace threatd::storage::pg {
-struct CopyField {
-  std::string text;
-  bool null = true;
-};
-}  // namespace threatd::storage::pg
-
-namespace pqxx {
-template <>
-struct string_traits<threatd::storage::pg::CopyField> {
-  static constexpr const char* name() noexcept { return "CopyField"; }
-  static constexpr bool has_null() noexcept { return true; }
-  static bool is_null(const threatd::storage::pg::CopyField& f) { return f.null; }
-  static threatd::storage::pg::CopyField null() { return {}; }
-  static std::string to_string(const threatd::storage::pg::CopyField& f) { return f.text; }
-};
-}  // namespace pqxx
-
 namespace threatd::storage::pg {
 namespace {
 
-// A row under construction; fields are reused between rows.
-template <size_t N>
-class CopyRow {
+// Rows in COPY's text format, built in one buffer: fields separated by tabs,
+// rows by newlines, NULL as \N, and in text the four characters COPY gives a
+// meaning to (backslash, tab, newline, carriage return) escaped. Numbers,
+// times and hex are written straight into the buffer; only text is scanned.
+class CopyText {
  public:
-  void Reset() { n_ = 0; }
-  void Null() { fields_[n_++].null = true; }
+  void Null() { Field("\\N"); }
   void Text(std::string_view s) {
-    CopyField& f = fields_[n_++];
-    f.text.assign(s);
-    f.null = false;
+    Separate();
+    for (const char ch : s) {
+      switch (ch) {
+        case '\\': buf_ += "\\\\"; break;
+        case '\t': buf_ += "\\t"; break;
+        case '\n': buf_ += "\\n"; break;
+        case '\r': buf_ += "\\r"; break;
+        default: buf_ += ch;
+      }
+    }
   }
   void OptText(const std::string& s) { s.empty() ? Null() : Text(s); }
   void OptText(const std::optional<std::string>& s) { s ? Text(*s) : Null(); }
-  void Int(int64_t v) { Text(fmt::format_int(v).str()); }
+  void Int(int64_t v) {
+    const fmt::format_int digits(v);
+    Field({digits.data(), digits.size()});
+  }
   void OptInt(int64_t v, bool present) { present ? Int(v) : Null(); }
-  void Double(double v) { Text(fmt::format("{}", v)); }
-  void Bool(bool v) { Text(v ? "t" : "f"); }
+  void Double(double v) {
+    Separate();
+    fmt::format_to(std::back_inserter(buf_), "{}", v);
+  }
+  void Bool(bool v) { Field(v ? "t" : "f"); }
+  // timestamptz input: "1970-01-01 00:00:00.000000+00"
   void Time(int64_t micros) {
-    // timestamptz input: "1970-01-01 00:00:00.000000+00"
     using namespace std::chrono;
     const int64_t day_us = 86'400'000'000LL;
     int64_t days = micros / day_us;
@@ -64,30 +59,75 @@ class CopyRow {
       --days;
     }
     const year_month_day ymd{sys_days{std::chrono::days{days}}};
-    Text(fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), rem / 3'600'000'000LL,
-                     rem / 60'000'000LL % 60, rem / 1'000'000LL % 60, rem % 1'000'000LL));
+    Separate();
+    fmt::format_to(std::back_inserter(buf_), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00",
+                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                   static_cast<unsigned>(ymd.day()), rem / 3'600'000'000LL, rem / 60'000'000LL % 60,
+                   rem / 1'000'000LL % 60, rem % 1'000'000LL);
   }
+  // bytea's hex input, "\x0a1b", whose backslash COPY wants doubled.
   void Bytea(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
-    CopyField& f = fields_[n_++];
-    f.null = false;
-    f.text.resize(2 + 2 * bytes.size());
-    f.text[0] = '\\';
-    f.text[1] = 'x';
+    Field("\\\\x");
+    const size_t at = buf_.size();
+    buf_.resize(at + 2 * bytes.size());
     for (size_t i = 0; i < bytes.size(); ++i) {
       const auto b = static_cast<unsigned char>(bytes[i]);
-      f.text[2 + 2 * i] = kHex[b >> 4];
-      f.text[3 + 2 * i] = kHex[b & 15];
+      buf_[at + 2 * i] = kHex[b >> 4];
+      buf_[at + 2 * i + 1] = kHex[b & 15];
     }
   }
-  // Tuple-like, as stream_to wants.
-  const std::array<CopyField, N>& fields() const { return fields_; }
+  void EndRow() {
+    buf_ += '\n';
+    row_start_ = true;
+  }
+  size_t size() const { return buf_.size(); }
+  // Sends the rows so far and starts again (the writer ends the last row).
+  void SendTo(pqxx::tablewriter& copy) {
+    if (buf_.empty()) return;
+    buf_.pop_back();  // the last row's newline
+    copy.write_raw_line(buf_);
+    buf_.clear();
+  }
 
  private:
-  std::array<CopyField, N> fields_;
-  size_t n_ = 0;
+  void Separate() {
+    if (!row_start_) buf_ += '\t';
+    row_start_ = false;
+  }
+  void Field(std::string_view s) {
+    Separate();
+    buf_ += s;
+  }
+
+  std::string buf_;
+  bool row_start_ = true;
 };
+
+// COPY table (columns) FROM STDIN, fed the rows that `row(i, text)` appends
+// for i in [0, n) (it returns false to skip i), sent in chunks of about
+// 256 kB. Built here rather than through stream_to, which in libpqxx 6.4
+// (Debian 12) copies every field twice and escapes it a character at a time:
+// for the 670 hex digits of a flow's features that was most of the pipeline
+// workers' time. The one public way in 6.4 to send rows as written is the
+// deprecated tablewriter's write_raw_line (libpqxx 7 drops tablewriter; its
+// stream_to reuses one buffer per row instead).
+template <typename Row>
+void CopyRows(pqxx::work& tx, const char* table, const std::vector<std::string>& columns, size_t n, Row row) {
+  constexpr size_t kChunk = 256 * 1024;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter copy(tx, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+  CopyText text;
+  for (size_t i = 0; i < n; ++i) {
+    if (!row(i, text)) continue;
+    text.EndRow();
+    if (text.size() >= kChunk) text.SendTo(copy);
+  }
+  text.SendTo(copy);
+  copy.complete();
+}
 
 // "{1,2,3}" -> ids; empty for NULL.
 std::vector<int64_t> ParseIdArray(const pqxx::field& f) {
@@ -223,83 +263,69 @@ Status InsertOnce(pqxx::connection& c, const ScoredFlowBatch& batch, const Encod
     if (batch.flows[i].attack) s.attack_prediction_id = attack_ids[a++];
   }
 
-  {
-    pqxx::stream_to copy(tx, "traffic_data",
-                         std::vector<std::string>{"id", "created_at", "source", "batch_id", "feature_schema_id",
-                                                  "features", "label", "flow_id", "src_ip", "src_port", "dst_ip",
-                                                  "dst_port", "protocol", "flow_timestamp", "kafka_topic",
-                                                  "kafka_partition", "kafka_offset"});
-    CopyRow<17> row;
-    for (size_t i = 0; i < batch.flows.size(); ++i) {
-      if (dup.count(i)) continue;
-      const NewScoredFlow& f = batch.flows[i];
-      row.Reset();
-      row.Int((*out)[i].traffic_data_id);
-      row.Time(ToMicros(f.created_at));
-      row.Text(batch.source);
-      row.OptText(batch.batch_id);
-      row.Int(*schema_id);
-      row.Bytea(e.features[i]);
-      row.OptText(f.label);
-      row.OptText(f.ids.flow_id);
-      row.OptText(f.ids.src_ip);
-      row.OptInt(f.ids.src_port, f.ids.src_port >= 0);
-      row.OptText(f.ids.dst_ip);
-      row.OptInt(f.ids.dst_port, f.ids.dst_port >= 0);
-      row.OptInt(f.ids.protocol, f.ids.protocol >= 0);
-      if (f.ids.timestamp_us != 0) row.Time(f.ids.timestamp_us); else row.Null();
-      if (f.kafka) {
-        row.Text(f.kafka->topic);
-        row.Int(f.kafka->partition);
-        row.Int(f.kafka->offset);
-      } else {
-        row.Null();
-        row.Null();
-        row.Null();
-      }
-      copy << row.fields();
-    }
-    copy.complete();
-  }
-  {
-    pqxx::stream_to copy(tx, "threat_predictions",
-                         std::vector<std::string>{"id", "traffic_data_id", "created_at", "prediction_score",
-                                                  "is_attack", "threshold", "model_version"});
-    CopyRow<7> row;
-    for (size_t i = 0; i < batch.flows.size(); ++i) {
-      if (dup.count(i)) continue;
-      const NewScoredFlow& f = batch.flows[i];
-      row.Reset();
-      row.Int((*out)[i].threat_prediction_id);
-      row.Int((*out)[i].traffic_data_id);
-      row.Time(ToMicros(f.created_at));
-      row.Double(f.threat.prediction_score);
-      row.Bool(f.threat.is_attack);
-      row.Double(f.threat.threshold);
-      row.Text(f.threat.model_version);
-      copy << row.fields();
-    }
-    copy.complete();
-  }
+  const auto kept = [&](size_t i) { return dup.count(i) == 0; };
+  CopyRows(tx, "traffic_data",
+           {"id", "created_at", "source", "batch_id", "feature_schema_id", "features", "label", "flow_id", "src_ip",
+            "src_port", "dst_ip", "dst_port", "protocol", "flow_timestamp", "kafka_topic", "kafka_partition",
+            "kafka_offset"},
+           batch.flows.size(), [&](size_t i, CopyText& row) {
+             if (!kept(i)) return false;
+             const NewScoredFlow& f = batch.flows[i];
+             row.Int((*out)[i].traffic_data_id);
+             row.Time(ToMicros(f.created_at));
+             row.Text(batch.source);
+             row.OptText(batch.batch_id);
+             row.Int(*schema_id);
+             row.Bytea(e.features[i]);
+             row.OptText(f.label);
+             row.OptText(f.ids.flow_id);
+             row.OptText(f.ids.src_ip);
+             row.OptInt(f.ids.src_port, f.ids.src_port >= 0);
+             row.OptText(f.ids.dst_ip);
+             row.OptInt(f.ids.dst_port, f.ids.dst_port >= 0);
+             row.OptInt(f.ids.protocol, f.ids.protocol >= 0);
+             if (f.ids.timestamp_us != 0) row.Time(f.ids.timestamp_us); else row.Null();
+             if (f.kafka) {
+               row.Text(f.kafka->topic);
+               row.Int(f.kafka->partition);
+               row.Int(f.kafka->offset);
+             } else {
+               row.Null();
+               row.Null();
+               row.Null();
+             }
+             return true;
+           });
+  CopyRows(tx, "threat_predictions",
+           {"id", "traffic_data_id", "created_at", "prediction_score", "is_attack", "threshold", "model_version"},
+           batch.flows.size(), [&](size_t i, CopyText& row) {
+             if (!kept(i)) return false;
+             const NewScoredFlow& f = batch.flows[i];
+             row.Int((*out)[i].threat_prediction_id);
+             row.Int((*out)[i].traffic_data_id);
+             row.Time(ToMicros(f.created_at));
+             row.Double(f.threat.prediction_score);
+             row.Bool(f.threat.is_attack);
+             row.Double(f.threat.threshold);
+             row.Text(f.threat.model_version);
+             return true;
+           });
   if (n_attack > 0) {
-    pqxx::stream_to copy(tx, "attack_predictions",
-                         std::vector<std::string>{"id", "traffic_data_id", "created_at", "attack_type_encoded",
-                                                  "attack_type_name", "confidence", "model_version"});
-    CopyRow<7> row;
-    for (size_t i = 0; i < batch.flows.size(); ++i) {
-      const NewScoredFlow& f = batch.flows[i];
-      if (dup.count(i) || !f.attack) continue;
-      row.Reset();
-      row.Int((*out)[i].attack_prediction_id);
-      row.Int((*out)[i].traffic_data_id);
-      row.Time(ToMicros(f.created_at));
-      row.Int(f.attack->attack_type_encoded);
-      row.Text(f.attack->attack_type_name);
-      if (f.attack->confidence) row.Double(*f.attack->confidence); else row.Null();
-      row.Text(f.attack->model_version);
-      copy << row.fields();
-    }
-    copy.complete();
+    CopyRows(tx, "attack_predictions",
+             {"id", "traffic_data_id", "created_at", "attack_type_encoded", "attack_type_name", "confidence",
+              "model_version"},
+             batch.flows.size(), [&](size_t i, CopyText& row) {
+               const NewScoredFlow& f = batch.flows[i];
+               if (!kept(i) || !f.attack) return false;
+               row.Int((*out)[i].attack_prediction_id);
+               row.Int((*out)[i].traffic_data_id);
+               row.Time(ToMicros(f.created_at));
+               row.Int(f.attack->attack_type_encoded);
+               row.Text(f.attack->attack_type_name);
+               if (f.attack->confidence) row.Double(*f.attack->confidence); else row.Null();
+               row.Text(f.attack->model_version);
+               return true;
+             });
   }
   tx.commit();
   return Status::Ok();
