@@ -206,6 +206,9 @@ std::vector<KeySpec> BuildKeys() {
   keys.push_back(Int("kafka.producer_queue", {"THREATD_KAFKA_PRODUCER_QUEUE"},
                      "messages buffered per producer; beyond it messages are dropped and counted", 1, 10'000'000,
                      [](Options& o) -> int& { return o.kafka.producer_queue; }));
+  keys.push_back(Duration("kafka.producer_linger", {"THREATD_KAFKA_PRODUCER_LINGER"},
+                          "how long the producer gathers predictions and decisions into one request (0-900s)",
+                          [](Options& o) -> Seconds& { return o.kafka.producer_linger; }));
   keys.push_back(Str("kafka.security_protocol", {"THREATD_KAFKA_SECURITY_PROTOCOL", "KAFKA_SECURITY_PROTOCOL"},
                      "plaintext, ssl, sasl_plaintext or sasl_ssl (empty = plaintext)",
                      [](Options& o) -> std::string& { return o.kafka.security_protocol; }));

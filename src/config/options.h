@@ -55,6 +55,7 @@ struct KafkaSection {
   Seconds batch_wait{10};                      // longest wait to fill a batch (bounds the added latency)
   int fetch_queue_kbytes = 262'144;            // messages fetched ahead per consumer (librdkafka queued.max.messages.kbytes)
   int producer_queue = 100'000;                // messages buffered per producer before they are dropped (counted)
+  Seconds producer_linger{50};                 // how long the producer gathers messages into one request
   // Security of the internal cluster (librdkafka names: security.protocol, sasl.*, ssl.ca.location).
   std::string security_protocol;  // "" = plaintext
   std::string sasl_mechanism;

@@ -7,6 +7,7 @@ Result<std::unique_ptr<KafkaOutputs>> KafkaOutputs::Create(const config::KafkaSe
   PublisherOptions po;
   po.name = "internal";
   po.queue_messages = kafka.producer_queue;
+  po.linger = kafka.producer_linger;
   auto publisher = Publisher::Create(InternalCluster(kafka), std::move(po), clock, registry);
   if (!publisher.ok()) return publisher.status();
   std::unique_ptr<KafkaOutputs> out(new KafkaOutputs());

@@ -114,6 +114,8 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const ClusterSettings& clus
                                                      Clock& clock, metrics::Registry& registry) {
   if (options.queue_messages < 1)
     return Status::InvalidArgument("kafka.producer_queue must be at least 1");
+  if (options.linger < std::chrono::milliseconds(0) || options.linger > std::chrono::minutes(15))
+    return Status::InvalidArgument("kafka.producer_linger must be between 0 and 900s");
   Properties props = {
       {"client.id", "threatd-" + options.name},
       {"enable.idempotence", "true"},

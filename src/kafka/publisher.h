@@ -49,7 +49,7 @@ struct PublisherOptions {
   std::string name = "threatd";                        // client.id suffix and the metrics label
   int queue_messages = 100'000;                        // kafka.producer_queue
   std::string compression = "lz4";                     // none | gzip | snappy | lz4 | zstd
-  std::chrono::milliseconds linger{5};                 // batching delay
+  std::chrono::milliseconds linger{50};                // kafka.producer_linger: batching delay
   std::chrono::milliseconds delivery_timeout{120'000};  // a message not acknowledged by then fails
   Properties extra;                                    // further librdkafka properties (tests, tuning)
 };

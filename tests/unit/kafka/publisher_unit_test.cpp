@@ -84,6 +84,13 @@ TEST(PublisherTest, CreateNeverTouchesTheNetworkAndRejectsBadSettingsByName) {
   auto none = Publisher::Create(Cluster(""), PublisherOptions{}, Clock::System(), registry);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("bootstrap_servers"), std::string::npos);
+  for (const auto linger : {milliseconds(-1), milliseconds(900'001)}) {
+    PublisherOptions slow;
+    slow.linger = linger;
+    auto bad = Publisher::Create(Cluster("127.0.0.1:1"), slow, Clock::System(), registry);
+    ASSERT_FALSE(bad.ok()) << linger.count();
+    EXPECT_NE(bad.status().message().find("kafka.producer_linger"), std::string::npos) << bad.status().ToString();
+  }
 }
 
 TEST(PublisherTest, MockClusterDeliversAndReportsEachMessage) {
