@@ -50,7 +50,6 @@ class KafkaOutputs {
   // The test stream's sink to topic_realtime, or null when it is empty.
   FlowSink Flows();
 
-  Publisher& publisher() { return *publisher_; }
   // {"status", "producer": {...}, "predictions": {...}|null, "actions": {...}|null, "test_stream_topic"}
   nlohmann::json HealthCheck() const;
 

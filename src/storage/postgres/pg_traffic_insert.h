@@ -1,12 +1,13 @@
 // The PostgreSQL write path of InsertScoredFlows, in one transaction and a
 // fixed number of round trips per batch whatever its size:
 //   1. the feature_schemas id (cached by the caller; upserted on a miss),
-//   2. which Kafka positions are stored already (one unnest query),
-//   3. the ids of every new row, reserved from the identity sequences,
-//   4. COPY of traffic_data, threat_predictions and attack_predictions with
-//      those ids.
-// A concurrent insert of the same Kafka position makes the COPY fail with
-// Conflict (23505); the batch is then rolled back whole and may be retried.
+//   2. the ids of every new row, reserved from the identity sequences,
+//   3. COPY of traffic_data, threat_predictions and attack_predictions with
+//      those ids, as rows of COPY text built here.
+// A batch from Kafka is written without looking its positions up first; when
+// the Kafka-position key reports one stored already (a redelivery, or another
+// instance first), the transaction is rolled back and written again with a
+// lookup (one unnest query) that skips and reports those flows.
 // PRIVATE to src/storage/postgres.
 //
 // Thread-safety: uses only the connection it is given.
