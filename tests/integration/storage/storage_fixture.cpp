@@ -7,6 +7,7 @@
 #include <fstream>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <pqxx/transaction>
 
 #include "storage/sqlite/sqlite_connection.h"
@@ -94,6 +95,25 @@ int64_t StorageTest::ScalarSql(const std::string& sql) {
   pqxx::connection c(url_);
   pqxx::nontransaction tx(c);
   return tx.exec1(sql)[0].as<int64_t>();
+}
+
+std::string StorageTest::PlanSql(const std::string& sql) {
+  std::string plan;
+  if (GetParam() == Backend::kSqlite) {
+    auto c = sqlite::SqliteConnection::Open(SqlitePath(), true, std::chrono::milliseconds(5000));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return plan;
+    auto q = (*c)->Prepare("EXPLAIN QUERY PLAN " + sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    if (!q.ok()) return plan;
+    for (auto row = q->Step(); row.ok() && *row; row = q->Step()) plan += q->Text(3) + "\n";
+    return plan;
+  }
+  pqxx::connection c(url_);
+  pqxx::work tx(c);
+  tx.exec0("SET LOCAL enable_seqscan = off");
+  for (const auto& row : tx.exec("EXPLAIN " + sql)) plan += row[0].c_str() + std::string("\n");
+  return plan;  // rolled back: EXPLAIN without ANALYZE changes nothing anyway
 }
 
 std::unique_ptr<Database> StorageTest::OpenMigrated() {

@@ -38,6 +38,10 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
   // returns the first column of the first row as an integer.
   void ExecSql(const std::string& sql);
   int64_t ScalarSql(const std::string& sql);
+  // The planner's plan for `sql`, as text. On PostgreSQL sequential scans are
+  // priced out first, so an index the query can use is the one chosen even on
+  // a near-empty table.
+  std::string PlanSql(const std::string& sql);
   std::string SqlitePath() const { return url_.substr(std::string("sqlite://").size()); }
 
   metrics::Registry registry_;

@@ -608,6 +608,28 @@ TEST_P(TrafficTest, RetentionThreadStartsAndStops) {
   EXPECT_EQ(CountAll(), 0);
 }
 
+// Schema v6: flows without a batch_id (Kafka, the test stream) add no entry to
+// the batch_id index, and every query on batch_id can still use it.
+TEST_P(TrafficTest, BatchIdIndexIsPartialAndServesEveryBatchQuery) {
+  const std::string definition =
+      GetParam() == Backend::kSqlite
+          ? "SELECT count(*) FROM sqlite_master WHERE name = 'ix_traffic_data_batch_id' AND sql LIKE "
+            "'%WHERE batch_id IS NOT NULL%'"
+          : "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_traffic_data_batch_id' AND indexdef LIKE "
+            "'%WHERE (batch_id IS NOT NULL)%'";
+  EXPECT_EQ(ScalarSql(definition), 1);
+  // The shapes of the repositories' batch queries (src/storage/traffic_sql.cpp
+  // and the two traffic repositories).
+  for (const std::string sql :
+       {"SELECT count(*) FROM traffic_data td WHERE td.batch_id = 'b1'",
+        "SELECT u.batch_id, (SELECT count(*) FROM traffic_data td WHERE td.batch_id = u.batch_id) FROM upload_batches u",
+        "DELETE FROM traffic_data WHERE batch_id = 'b1'",
+        "DELETE FROM traffic_data WHERE batch_id IN (SELECT batch_id FROM upload_batches WHERE status = 'processing')"}) {
+    const std::string plan = PlanSql(sql);
+    EXPECT_NE(plan.find("ix_traffic_data_batch_id"), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
 // Prints rows/s; no assertion on speed (bench/ owns that).
 TEST_P(TrafficTest, InsertThroughput) {
   constexpr int kBatches = 10;
