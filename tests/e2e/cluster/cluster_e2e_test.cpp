@@ -18,6 +18,7 @@
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
+#include <thread>
 
 #include "support/eventually.h"
 #include "support/http_client.h"
@@ -245,19 +246,31 @@ TEST(ClusterE2E, TwoInstancesShareTheTopicAndAKill9LosesAndDuplicatesNothing) {
   ASSERT_TRUE(Eventually([&] { return assigned(a) + assigned(b) == 6 && assigned(a) > 0 && assigned(b) > 0; }, 60s))
       << a.Health()["consumers"].dump() << "\n" << b.Health()["consumers"].dump();
 
+  // The stream is produced at about 5,000 flows/s while A is killed, so the
+  // kill lands mid-stream however fast the instances store (produced all at
+  // once, the whole stream was sometimes stored before the kill).
   constexpr int kFlows = 20000;
+  constexpr int kSlice = 500;
   auto producer = KafkaTestProducer::Create(broker->bootstrap());
   ASSERT_TRUE(producer.ok()) << producer.status().ToString();
-  for (int i = 0; i < kFlows; ++i) {
-    ASSERT_TRUE(producer->Produce(flows->name(), {std::to_string(i), FlowMessage(i), {}, -1}).ok());
-  }
-  ASSERT_TRUE(producer->Flush().ok());
+  std::string produce_error;
+  std::thread stream([&] {
+    for (int i = 0; i < kFlows && produce_error.empty(); ++i) {
+      if (Status st = producer->Produce(flows->name(), {std::to_string(i), FlowMessage(i), {}, -1}); !st.ok())
+        produce_error = st.ToString();
+      if (i % kSlice == kSlice - 1) std::this_thread::sleep_for(100ms);
+    }
+    if (Status st = producer->Flush(); !st.ok() && produce_error.empty()) produce_error = st.ToString();
+  });
 
   const std::string count = "SELECT count(*) FROM traffic_data WHERE kafka_topic = '" + flows->name() + "'";
   // Mid-stream: some stored, far from all.
-  ASSERT_TRUE(Eventually([&] { return Scalar(db.url(), count) >= kFlows / 10; }, 60s)) << Scalar(db.url(), count);
+  const bool started = Eventually([&] { return Scalar(db.url(), count) >= kFlows / 10; }, 60s);
   a.process().Stop(SIGKILL);
   const int64_t at_kill = Scalar(db.url(), count);
+  stream.join();
+  ASSERT_TRUE(produce_error.empty()) << produce_error;
+  ASSERT_TRUE(started) << Scalar(db.url(), count);
   EXPECT_LT(at_kill, kFlows) << "the stream was over before the kill; the test proves nothing";
 
   // B takes the partitions over (after the group's session timeout) and
