@@ -1,6 +1,6 @@
 # Shared by bench/kafka/ab.sh and steady.sh (sourced, not run): a throw-away
 # broker with a backlog on topic `bench`, and threatd servers consuming it;
-# run.sh uses its CPU helpers.
+# run.sh uses its CPU helpers (cpu_of, threads, per_thread).
 #
 #   kafka_bench_setup COUNT    start the broker (removed on exit), create the
 #                              output topics, produce COUNT flows; sets root,

@@ -39,7 +39,7 @@
 # Reference: the original system's ~500 flows/s (issue 6: one message per
 # poll, one commit per message; not runnable here, so quoted, not measured).
 set -euo pipefail
-source "$(dirname "$0")/common.sh"  # cpu_of, threads (its broker helpers are ab.sh's and steady.sh's)
+source "$(dirname "$0")/common.sh"  # cpu_of, threads, per_thread (its broker helpers are ab.sh's and steady.sh's)
 bin=$(realpath "${1:-$root/build/release/bin/threatd}")
 producer=$(dirname "$bin")/../bench/kafka/bench_kafka_produce
 [[ -x $producer ]] || { echo "missing $producer: cmake --build --preset release --target bench_kafka_produce" >&2; exit 1; }
@@ -144,9 +144,8 @@ run() {
     printf "%s: %d flows stored, %d in %.1f s = %d flows/s (%.0fx the original 500/s), server CPU %.1f s (%.1f us/flow), broker CPU %.1f s, peak RSS %d MB, duplicates %d, batch %s, predictions published: %s, load %s\n",
       l, n, n - c0, t1 - t0, r, r / o, cpu, 1e6 * cpu / (n - c0), bcpu, hwm, dup, b, pub, ld}'
   # Where the server's CPU went, by thread (the SQLite writer is one thread).
-  join "$dir/threads0" "$dir/threads1" | awk -v n=$((n - c0)) -v tck="$tck" '
-    {cpu[$2] += $5 - $3} END {for (k in cpu) if (cpu[k] > 0) printf "%s %.1f\n", k, 1e6 * cpu[k] / tck / n}' |
-    sort -k2 -rn | head -6 | awk -v l="$label" '{s = s (NR > 1 ? ", " : "") $1 " " $2} END {print "  " l " server CPU by thread (us/flow): " s}'
+  per_thread "$dir/threads0" "$dir/threads1" $((n - c0)) | head -6 |
+    awk -v l="$label" '{s = s (NR > 1 ? ", " : "") $1 " " $2} END {print "  " l " server CPU by thread (us/flow): " s}'
   if ((latency_s > 0)) && [[ $label != warm-up ]]; then
     local lrate
     for lrate in ${LATENCY_RATE:-half}; do
