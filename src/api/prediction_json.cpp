@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/clock.h"
+#include "flow/features.h"
 
 namespace threatd::api {
 namespace {
@@ -24,7 +25,7 @@ nlohmann::json TrafficDataJson(const storage::TrafficDataRecord& t) {
     const auto& names = *t.feature_names;
     for (size_t i = 0; i < names.size() && i < t.feature_values.size(); ++i) {
       const double v = t.feature_values[i];
-      features[names[i]] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+      features[names[i]] = std::isfinite(v) ? nlohmann::json(flow::FeatureJsonValue(v)) : nlohmann::json(nullptr);
     }
   }
   return {{"id", t.id},

@@ -1,5 +1,9 @@
 #include "flow/features.h"
 
+#include <charconv>
+#include <cmath>
+#include <limits>
+
 namespace threatd::flow {
 namespace {
 
@@ -128,6 +132,17 @@ std::vector<std::string> CommonFeatureNames() {
 
 std::vector<std::string> Original42FeatureNames() {
   return {kOriginal42.begin(), kOriginal42.end()};
+}
+
+double FeatureJsonValue(double v) {
+  if (!std::isfinite(v) || std::fabs(v) > std::numeric_limits<float>::max()) return v;
+  const auto f = static_cast<float>(v);
+  if (static_cast<double>(f) != v) return v;
+  char text[32];  // the longest shortest form of a float is 15 characters ("-1.17549435e-38")
+  const auto printed = std::to_chars(text, text + sizeof text, f);
+  double out = v;
+  std::from_chars(text, printed.ptr, out);
+  return out;
 }
 
 std::string_view IdentifierName(IdentifierField field) {

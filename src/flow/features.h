@@ -44,6 +44,14 @@ std::vector<std::string> CommonFeatureNames();
 // its order (original-system-inventory §4.2).
 std::vector<std::string> Original42FeatureNames();
 
+// A feature value as JSON carries it. Features are float32, and a float
+// widened to double prints with the widening's noise (0.1f as
+// 0.10000000149011612: 17 digits where the flow had 1). Returns the double
+// nearest the float's shortest decimal form (0.1), which parses back to the
+// same float. A value that is not exactly a float (rows stored as binary64
+// before the float32 encoding) and a non-finite one come back unchanged.
+double FeatureJsonValue(double v);
+
 // Identifier fields kept beside a record (RowIdentifiers in dataset.h).
 enum class IdentifierField { kFlowId, kSrcIp, kSrcPort, kDstIp, kDstPort, kProtocol, kTimestamp };
 inline constexpr size_t kIdentifierFieldCount = 7;

@@ -282,7 +282,7 @@ nlohmann::json FlowJson(const flow::FlowRecord& flow) {
   nlohmann::json features = nlohmann::json::object();
   const auto& names = flow::CanonicalFeatures();
   for (size_t i = 0; i < flow::kFeatureCount; ++i) {
-    if (!std::isnan(flow.features[i])) features[std::string(names[i].name)] = flow.features[i];
+    if (!std::isnan(flow.features[i])) features[std::string(names[i].name)] = flow::FeatureJsonValue(flow.features[i]);
   }
   nlohmann::json j = {{"flow_id", flow.ids.flow_id},   {"src_ip", flow.ids.src_ip},
                       {"dst_ip", flow.ids.dst_ip},     {"src_port", flow.ids.src_port},

@@ -53,6 +53,7 @@ class PredictionRoutesTest : public ::testing::Test {
       storage::NewScoredFlow f;
       f.features.fill(1.0f);
       f.features[0] = std::numeric_limits<float>::quiet_NaN();
+      f.features[2] = 0.1f;
       clock_.Advance(std::chrono::milliseconds(1));
       f.created_at = clock_.Now();
       const bool attack = i == 0;
@@ -131,6 +132,8 @@ TEST_F(PredictionRoutesTest, OneFlowByIdAndItsErrors) {
   const std::string first(flow::CanonicalFeatures()[0].name), second(flow::CanonicalFeatures()[1].name);
   EXPECT_TRUE(features[first].is_null());  // NaN -> null
   EXPECT_EQ(features[second], 1.0);
+  const std::string third(flow::CanonicalFeatures()[2].name);
+  EXPECT_EQ(features[third].dump(), "0.1") << "the float's own digits, not 0.10000000149011612";
   auto missing = Get("/api/v1/predictions/999999");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Json(missing)["detail"], "Traffic data not found");

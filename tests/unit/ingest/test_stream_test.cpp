@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "flow/features.h"
 #include "support/eventually.h"
 #include "unit/ingest/ingest_fakes.h"
 
@@ -237,6 +238,10 @@ TEST_F(TestStreamTest, SendSingleReturnsTheStoredFlow) {
   EXPECT_EQ(sink_.flows(), 1u);
   const auto j = FlowJson(one->flow);
   EXPECT_TRUE(j["features"].contains("flow_duration"));
+  for (const auto& [name, value] : j["features"].items()) {  // a float's digits, never widening noise
+    EXPECT_LE(value.dump().size(), 15u) << name << " = " << value.dump();
+    EXPECT_EQ(static_cast<float>(value.get<double>()), one->flow.features[*flow::FindFeature(name)]) << name;
+  }
   EXPECT_EQ(stream.SendSingle("bogus").status().code(), ErrorCode::kValidation);
 }
 
