@@ -9,6 +9,7 @@
 
 #include "api/audit.h"
 #include "api/routes.h"
+#include "common/ascii.h"
 #include "flow/byte_source.h"
 #include "http/multipart.h"
 #include "ingest/upload_service.h"
@@ -20,10 +21,6 @@ using http::Method;
 using http::Request;
 using http::Response;
 using http::RouteOptions;
-
-bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && http::EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
-}
 
 // Positions the reader on the `file` part, skipping other fields.
 Result<http::MultipartPart> FindFilePart(http::MultipartReader& reader) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/ascii.h"
 #include "config/keys.h"
 
 extern char** environ;
@@ -180,8 +181,7 @@ Result<size_t> ParseSize(std::string_view text) {
   unsigned long long n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc()) return Status::InvalidArgument(fmt::format("invalid size '{}'", text));
-  std::string unit(p, static_cast<size_t>(text.data() + text.size() - p));
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string unit = AsciiLower(std::string_view(p, static_cast<size_t>(text.data() + text.size() - p)));
   unsigned long long mult;
   if (unit.empty() || unit == "b") mult = 1;
   else if (unit == "kib" || unit == "k") mult = 1ULL << 10;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
 #include "flow/labels.h"
 
 namespace threatd::healing {
@@ -36,12 +37,6 @@ Rule MakeRule(std::string name, std::vector<std::string> classes, double confide
   r.target = target;
   r.durations = std::move(durations);
   return r;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "1h", "10m", "30s", "7d" or a number of seconds.
@@ -111,7 +106,7 @@ Result<Rule> ParseRule(const json& j, const std::string& where) {
     const auto& c = j["classes"][i];
     if (!c.is_string() || c.get<std::string>().empty())
       return Status::Validation(fmt::format("{}.classes[{}]: expected a class name", where, i));
-    if (Lower(c.get<std::string>()) == Lower(flow::kBenignLabel))
+    if (EqualsIgnoreCase(c.get<std::string>(), flow::kBenignLabel))
       return Status::Validation(fmt::format("{}.classes[{}]: BENIGN traffic never triggers an action", where, i));
     r.classes.push_back(c.get<std::string>());
   }
@@ -188,9 +183,8 @@ std::string_view ToString(TargetSide s) {
 
 bool ClassMatches(std::string_view pattern, std::string_view attack_class) {
   if (pattern == "*") return true;
-  const std::string p = Lower(pattern), c = Lower(attack_class);
-  if (!p.empty() && p.back() == '*') return c.starts_with(std::string_view(p).substr(0, p.size() - 1));
-  return p == c;
+  if (pattern.ends_with('*')) return StartsWithIgnoreCase(attack_class, pattern.substr(0, pattern.size() - 1));
+  return EqualsIgnoreCase(pattern, attack_class);
 }
 
 std::vector<IpNetwork> DefaultInternalNetworks() {

@@ -22,6 +22,7 @@
 #include <random>
 #include <thread>
 
+#include "common/ascii.h"
 #include "healing/webhook_url.h"
 
 namespace threatd::healing {
@@ -60,12 +61,6 @@ bool IsTokenChar(unsigned char c) {
   return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
-
 Status CheckHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
   static constexpr std::string_view kReserved[] = {"host", "content-length", "content-type", "transfer-encoding",
                                                    "connection", "x-threatd-event"};
@@ -75,7 +70,7 @@ Status CheckHeaders(const std::vector<std::pair<std::string, std::string>>& head
                                      "use letters, digits and '-' (e.g. Authorization)");
     }
     for (const std::string_view r : kReserved) {
-      if (IEquals(name, r)) {
+      if (EqualsIgnoreCase(name, r)) {
         return Status::InvalidArgument("webhook header '" + name + "' is set by threatd itself",
                                        "remove it from the webhook headers");
       }

@@ -6,14 +6,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/ascii.h"
+
 namespace threatd::healing {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool IsIpv4(const std::string& host) {
   in_addr a{};
@@ -58,7 +54,7 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view text) {
   WebhookUrl url;
   const size_t scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return Bad("'" + std::string(text) + "' has no scheme");
-  const std::string scheme = Lower(text.substr(0, scheme_end));
+  const std::string scheme = AsciiLower(text.substr(0, scheme_end));
   if (scheme == "https") {
     url.tls = true;
     url.port = 443;
@@ -88,7 +84,7 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view text) {
       port = after.substr(1);
       has_port = true;
     }
-    url.host = Lower(host);
+    url.host = AsciiLower(host);
     if (!IsIpv6(url.host)) return Bad("'" + url.host + "' is not an IPv6 address");
     url.host_is_ip = true;
   } else {
@@ -98,7 +94,7 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view text) {
       port = authority.substr(colon + 1);
       has_port = true;
     }
-    url.host = Lower(host);
+    url.host = AsciiLower(host);
     if (url.host.empty()) return Bad("no host");
     if (!ValidHostName(url.host)) return Bad("'" + url.host + "' is not a valid host");
     url.host_is_ip = IsIpv4(url.host);

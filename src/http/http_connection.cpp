@@ -34,7 +34,7 @@ bool IsDisconnect(const beast::error_code& ec) {
 // Extracts the key from "Authorization: Bearer <key>" (scheme case-insensitive).
 std::string_view BearerToken(const Request& req) {
   std::string_view auth = req.Header("Authorization");
-  if (auth.size() < 7 || !EqualsIgnoreCase(auth.substr(0, 7), "Bearer ")) return {};
+  if (!StartsWithIgnoreCase(auth, "Bearer ")) return {};
   auth.remove_prefix(7);
   while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
   while (!auth.empty() && auth.back() == ' ') auth.remove_suffix(1);

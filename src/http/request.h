@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "common/principal.h"
 #include "http/body_reader.h"
 #include "http/method.h"
@@ -45,8 +46,5 @@ struct Request {
   // Resets every field, keeping allocated capacity (connections reuse one Request).
   void Clear();
 };
-
-// ASCII case-insensitive equality, for header names and tokens.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace threatd::http

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "common/ascii.h"
 #include "ml/gzip.h"
 #include "ml/loaded_model.h"
 #include "ml/model_card.h"
@@ -19,12 +20,6 @@ namespace {
 constexpr const char* kFormatsHint =
     "upload a threatd bundle (.json/.json.gz), a raw XGBoost JSON model (Booster.save_model('m.json')) or an ONNX "
     "tree ensemble (.onnx) with a profile_config; GET /api/v1/models/info/supported-formats lists them";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -170,7 +165,7 @@ nlohmann::json ModelMetadata(const ml::ModelBundle& b, std::string_view file_for
 Result<PreparedUpload> PrepareUpload(const UploadRequest& req, Clock::WallTime now) {
   auto type = ParseModelType(req.model_type);
   if (!type.ok()) return type.status();
-  const std::string name = Lower(req.filename);
+  const std::string name = AsciiLower(req.filename);
   for (const char* ext : {".pkl", ".pickle", ".joblib", ".h5", ".hdf5", ".keras", ".sav"}) {
     if (EndsWith(name, ext)) return RefusePickle(ext);
   }
