@@ -24,17 +24,23 @@ Clock::MonoTime FakeClock::Monotonic() const {
   return mono_start_ + std::chrono::nanoseconds(offset_ns_.load());
 }
 
+UtcFields SplitUtc(int64_t unix_micros) {
+  using namespace std::chrono;
+  const sys_time<microseconds> t{microseconds(unix_micros)};
+  const sys_days day = floor<days>(t);  // toward the past, so times before 1970 work too
+  const year_month_day ymd{day};
+  const int64_t in_day = (t - day).count();
+  const auto s = static_cast<unsigned>(in_day / 1'000'000);
+  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+          s / 3600, s / 60 % 60, s % 60, in_day % 1'000'000};
+}
+
 std::string FormatIso8601(Clock::WallTime t) {
   using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  const auto day_ms = 86'400'000LL;
-  long long days = ms / day_ms;
-  long long rem = ms % day_ms;
-  if (rem < 0) { rem += day_ms; --days; }
-  const year_month_day ymd{sys_days{std::chrono::days{days}}};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), rem / 3'600'000,
-                     rem / 60'000 % 60, rem / 1000 % 60, rem % 1000);
+  const int64_t ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  const UtcFields u = SplitUtc(ms * 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", u.year, u.month, u.day, u.hour, u.minute, u.second,
+                     u.microsecond / 1000);
 }
 
 namespace {

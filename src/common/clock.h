@@ -44,6 +44,15 @@ class FakeClock final : public Clock {
   std::atomic<long long> offset_ns_{0};
 };
 
+// A UTC instant in calendar fields, for the formatters of the formats that
+// spell one out (ISO-8601 here, CICFlowMeter CSV, PostgreSQL COPY).
+struct UtcFields {
+  int year;
+  unsigned month, day, hour, minute, second;
+  int64_t microsecond;  // within the second
+};
+UtcFields SplitUtc(int64_t unix_micros);
+
 // ISO-8601 UTC with millisecond precision and a 'Z': 2026-11-22T20:34:50.123Z
 std::string FormatIso8601(Clock::WallTime t);
 

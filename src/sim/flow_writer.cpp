@@ -1,12 +1,12 @@
 #include "sim/flow_writer.h"
 
-#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "flow/features.h"
 
 namespace threatd::sim {
@@ -28,14 +28,9 @@ std::string CsvCell(const std::string& s) {
 }  // namespace
 
 std::string FormatFlowTimestamp(int64_t timestamp_us) {
-  using namespace std::chrono;
-  const sys_days day = floor<days>(sys_time<microseconds>(microseconds(timestamp_us)));
-  const year_month_day ymd(day);
-  const int64_t in_day = timestamp_us - duration_cast<microseconds>(day.time_since_epoch()).count();
-  const int64_t secs = in_day / 1000000;
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), secs / 3600,
-                     secs / 60 % 60, secs % 60, in_day % 1000000);
+  const UtcFields u = SplitUtc(timestamp_us);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", u.year, u.month, u.day, u.hour, u.minute, u.second,
+                     u.microsecond);
 }
 
 FlowWriter::FlowWriter(std::ostream& out, OutputFormat format, std::vector<std::string> features)

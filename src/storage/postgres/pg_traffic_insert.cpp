@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <iterator>
 #include <pqxx/except>
 #include <pqxx/result>
@@ -12,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/clock.h"
 #include "storage/micros.h"
 
 namespace threatd::storage::pg {
@@ -50,20 +50,10 @@ class CopyText {
   void Bool(bool v) { Field(v ? "t" : "f"); }
   // timestamptz input: "1970-01-01 00:00:00.000000+00"
   void Time(int64_t micros) {
-    using namespace std::chrono;
-    const int64_t day_us = 86'400'000'000LL;
-    int64_t days = micros / day_us;
-    int64_t rem = micros % day_us;
-    if (rem < 0) {
-      rem += day_us;
-      --days;
-    }
-    const year_month_day ymd{sys_days{std::chrono::days{days}}};
+    const UtcFields u = SplitUtc(micros);
     Separate();
-    fmt::format_to(std::back_inserter(buf_), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00",
-                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                   static_cast<unsigned>(ymd.day()), rem / 3'600'000'000LL, rem / 60'000'000LL % 60,
-                   rem / 1'000'000LL % 60, rem % 1'000'000LL);
+    fmt::format_to(std::back_inserter(buf_), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", u.year, u.month, u.day,
+                   u.hour, u.minute, u.second, u.microsecond);
   }
   // bytea's hex input, "\x0a1b", whose backslash COPY wants doubled.
   void Bytea(std::string_view bytes) {

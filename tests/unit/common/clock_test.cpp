@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace threatd {
@@ -22,6 +23,20 @@ TEST(Clock, Iso8601RoundTrip) {
   EXPECT_EQ(FormatIso8601(t), "2026-11-22T20:34:50.000Z");
   ASSERT_TRUE(ParseIso8601("2017-07-07", &t));
   EXPECT_EQ(FormatIso8601(t), "2017-07-07T00:00:00.000Z");
+}
+
+TEST(Clock, SplitUtcGivesTheCalendarFields) {
+  auto fields = [](int64_t us) {
+    const UtcFields u = SplitUtc(us);
+    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", u.year, u.month, u.day, u.hour, u.minute, u.second,
+                       u.microsecond);
+  };
+  EXPECT_EQ(fields(0), "1970-01-01 00:00:00.000000");
+  EXPECT_EQ(fields(1'709'164'800'000'000 + 86'399'999'999), "2024-02-29 23:59:59.999999") << "a leap day's last µs";
+  EXPECT_EQ(fields(1'709'251'200'000'000), "2024-03-01 00:00:00.000000");
+  EXPECT_EQ(fields(-1), "1969-12-31 23:59:59.999999") << "before 1970: toward the past, never a negative field";
+  EXPECT_EQ(fields(-86'400'000'000), "1969-12-31 00:00:00.000000");
+  EXPECT_EQ(fields(1'795'479'293'123'456), "2026-11-24 00:14:53.123456");
 }
 
 TEST(Clock, Iso8601RejectsGarbage) {
