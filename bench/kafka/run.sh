@@ -13,10 +13,15 @@
 #   PARTITIONS=6           partitions of the topic
 #   BACKENDS="sqlite postgres"
 #   WARMUP=1               first drain the backlog once with an uncounted SQLite
-#                          server (its line is printed, labelled warm-up), so that
-#                          the measured runs meet a broker whose JIT has compiled
-#                          its fetch path (a fresh broker spends about a core on
-#                          that for the first ~30 s); 0 measures the cold broker
+#                          server, then run its latency mode for
+#                          WARMUP_LATENCY_SECONDS=30 at WARMUP_RATE=10000 flows/s
+#                          (its lines are printed, labelled warm-up), so that the
+#                          measured runs meet a broker whose JIT has compiled its
+#                          fetch path and its steady produce path (a fresh broker
+#                          spends about a core on the first for ~30 s; a broker
+#                          that has only served drains spends a third to half a
+#                          core on the second for the first ~30 s of a steady
+#                          stream); 0 measures the cold broker
 #   LATENCY_SECONDS=20     length of each latency run (0 skips it)
 #   LATENCY_RATE=half      flows/s of the latency runs, one run per word ("half":
 #                          half the backend's measured ingestion rate, as issue 6
@@ -146,11 +151,15 @@ run() {
   # Where the server's CPU went, by thread (the SQLite writer is one thread).
   per_thread "$dir/threads0" "$dir/threads1" $((n - c0)) | head -6 |
     awk -v l="$label" '{s = s (NR > 1 ? ", " : "") $1 " " $2} END {print "  " l " server CPU by thread (us/flow): " s}'
-  if ((latency_s > 0)) && [[ $label != warm-up ]]; then
+  local rates=${LATENCY_RATE:-half} secs=$latency_s
+  # The warm-up's latency run is uncounted: it warms the broker's produce
+  # path (see WARMUP above).
+  [[ $label == warm-up ]] && { rates=${WARMUP_RATE:-10000}; secs=${WARMUP_LATENCY_SECONDS:-30}; }
+  if ((latency_s > 0 && secs > 0)); then
     local lrate
-    for lrate in ${LATENCY_RATE:-half}; do
+    for lrate in $rates; do
       [[ $lrate == half ]] && lrate=$(( rate / 2 ))
-      "$producer" --bootstrap "$bootstrap" --topic "$topic" --latency --rate "$lrate" --duration "$latency_s" \
+      "$producer" --bootstrap "$bootstrap" --topic "$topic" --latency --rate "$lrate" --duration "$secs" \
         --ws "${url#http://}" --api-key "$admin" --profile "$root/models/traffic_profile.json.gz" --seed 11 \
         >"$dir/latency.json" || { echo "$label: latency run failed"; cat "$dir/latency.json"; }
       jq -r --arg l "$label" --arg ld "$(load)" '
@@ -167,7 +176,7 @@ run() {
 }
 
 if [[ ${WARMUP:-1} != 0 ]]; then
-  echo "== warm-up: an uncounted SQLite drain of the backlog (WARMUP=0 skips it)"
+  echo "== warm-up: an uncounted SQLite drain of the backlog and latency run (WARMUP=0 skips them)"
   run warm-up
 fi
 for b in $backends; do
