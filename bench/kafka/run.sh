@@ -19,8 +19,8 @@
 #                          measured runs meet a broker whose JIT has compiled its
 #                          fetch path and its steady produce path (a fresh broker
 #                          spends about a core on the first for ~30 s; a broker
-#                          that has only served drains spends a third to half a
-#                          core on the second for the first ~30 s of a steady
+#                          that has only served drains spends about a quarter
+#                          of a core on the second for the first ~30 s of a steady
 #                          stream); 0 measures the cold broker
 #   LATENCY_SECONDS=20     length of each latency run (0 skips it)
 #   LATENCY_RATE=half      flows/s of the latency runs, one run per word ("half":

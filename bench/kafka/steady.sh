@@ -23,8 +23,8 @@ idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
 start_server 0 "warm-up|" THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 THREATD_REALTIME_CLIENT_QUEUE=65536
 until [[ $(health '.flows_stored // 0') -ge ${WARM:-300000} ]]; do sleep 0.5; done
 # Then WARM_SECONDS of the steady stream itself, uncounted: a broker that has
-# only served a drain spends a third to half a core compiling its produce
-# path (JIT) over the first ~30 s of a steady stream.
+# only served a drain spends about a quarter of a core compiling its
+# produce path (JIT) over the first ~30 s of a steady stream.
 if ((${WARM_SECONDS:-30} > 0)); then
   "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "${WARM_SECONDS:-30}" \
     --ws "${url#http://}" --api-key "$key" --profile "$profile" --seed 5 >/dev/null
