@@ -21,10 +21,6 @@ constexpr const char* kFormatsHint =
     "upload a threatd bundle (.json/.json.gz), a raw XGBoost JSON model (Booster.save_model('m.json')) or an ONNX "
     "tree ensemble (.onnx) with a profile_config; GET /api/v1/models/info/supported-formats lists them";
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 Status RefusePickle(std::string_view what) {
   return Status::InvalidArgument(
       fmt::format("{} files are not accepted: they are Python pickles (or Keras/HDF5), and loading a pickle "
@@ -167,7 +163,7 @@ Result<PreparedUpload> PrepareUpload(const UploadRequest& req, Clock::WallTime n
   if (!type.ok()) return type.status();
   const std::string name = AsciiLower(req.filename);
   for (const char* ext : {".pkl", ".pickle", ".joblib", ".h5", ".hdf5", ".keras", ".sav"}) {
-    if (EndsWith(name, ext)) return RefusePickle(ext);
+    if (name.ends_with(ext)) return RefusePickle(ext);
   }
   const std::string_view bytes = req.bytes;
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80 && bytes[1] >= 2 && bytes[1] <= 5)
@@ -180,12 +176,12 @@ Result<PreparedUpload> PrepareUpload(const UploadRequest& req, Clock::WallTime n
 
   PreparedUpload out;
   Result<ml::ModelBundle> bundle = Status::Internal("unreachable");
-  if (EndsWith(name, ".onnx")) {
+  if (name.ends_with(".onnx")) {
     out.file_format = "onnx";
     auto ip = ImportProfileFrom(*profile, *type, req, now, /*classes_required=*/false);
     if (!ip.ok()) return ip.status();
     bundle = ml::ImportOnnx(bytes, *ip);
-  } else if (EndsWith(name, ".json") || EndsWith(name, ".json.gz") || EndsWith(name, ".gz")) {
+  } else if (name.ends_with(".json") || name.ends_with(".json.gz") || name.ends_with(".gz")) {
     std::string_view text = bytes;
     std::string inflated;
     if (ml::LooksGzipped(bytes)) {
