@@ -333,16 +333,19 @@ Template MakeTemplate(flow::FlowRecord flow) {
 int ParseOnly(const Args& a, sim::FlowGenerator& generator) {
   std::vector<std::string> payloads;
   payloads.reserve(a.count);
-  for (uint64_t i = 0; i < a.count; ++i)
+  size_t bytes = 0;
+  for (uint64_t i = 0; i < a.count; ++i) {
     payloads.push_back(
         kafka::FlowEnvelope(generator.Next()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  size_t ok = 0, bytes = 0;
-  for (const auto& payload : payloads) bytes += payload.size();
+    bytes += payloads.back().size();
+  }
+  size_t ok = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& payload : payloads) ok += kafka::ParseFlowMessage(payload).ok() ? 1 : 0;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << nlohmann::json{{"mode", "parse-only"}, {"messages", payloads.size()}, {"parsed", ok},
-                              {"mean_bytes", bytes / std::max<size_t>(1, payloads.size())}, {"seconds", s}, {"us_per_message", 1e6 * s / static_cast<double>(payloads.size())},
+                              {"mean_bytes", bytes / std::max<size_t>(1, payloads.size())}, {"seconds", s},
+                              {"us_per_message", 1e6 * s / static_cast<double>(payloads.size())},
                               {"per_second", static_cast<double>(payloads.size()) / s}}
                    .dump()
             << std::endl;

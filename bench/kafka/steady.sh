@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where the CPU goes at a steady rate: one broker, warmed by a backlog that an
-# uncounted threatd server drains first and by a steady stream; then, for each SPEC (as in
-# bench/kafka/ab.sh), a fresh server that starts at the topic's end and
+# uncounted threatd server drains first and by a steady stream; then, for
+# each SPEC (as in bench/kafka/ab.sh), a fresh server that starts at the topic's end and
 # bench_kafka_produce's latency mode at RATE flows/s for SECONDS. Prints the
 # CPU per flow of threatd, the broker and the producer (which also runs the
 # WebSocket client), the machine's idle share, and the latency summary.
@@ -20,15 +20,19 @@ rate=$1 secs=$2; shift 2
 ((secs >= 10)) || { echo "SECONDS must be at least 10 (3 s are left out at each end)" >&2; exit 2; }
 kafka_bench_setup "${WARM:-300000}"
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
+# stream SECONDS SEED: bench_kafka_produce's latency mode at RATE against the
+# current server, its JSON summary on stdout. It execs, so call it in a
+# subshell: ( ... ) or & (then $! is the producer's pid, whose CPU is counted).
+stream() {
+  exec "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "$1" --ws "${url#http://}" \
+    --api-key "$key" --profile "$profile" --seed "$2"
+}
 start_server 0 "warm-up|" THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 THREATD_REALTIME_CLIENT_QUEUE=65536
 until [[ $(health '.flows_stored // 0') -ge ${WARM:-300000} ]]; do sleep 0.5; done
 # Then WARM_SECONDS of the steady stream itself, uncounted: a broker that has
 # only served a drain spends about a quarter of a core compiling its
 # produce path (JIT) over the first ~30 s of a steady stream.
-if ((${WARM_SECONDS:-30} > 0)); then
-  "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "${WARM_SECONDS:-30}" \
-    --ws "${url#http://}" --api-key "$key" --profile "$profile" --seed 5 >/dev/null
-fi
+((${WARM_SECONDS:-30} > 0)) && (stream "${WARM_SECONDS:-30}" 5 >/dev/null)
 stop_server
 n=0
 for spec in "$@"; do
@@ -39,8 +43,7 @@ for spec in "$@"; do
     THREATD_REALTIME_CLIENT_QUEUE=65536
   until [[ $(health '.assigned_partitions // [] | length') -gt 0 ]]; do sleep 0.5; done
   sleep 2  # the group's start offsets are fetched
-  "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "$secs" --ws "${url#http://}" \
-    --api-key "$key" --profile "$profile" --seed 11 >"$work/latency.json" &
+  stream "$secs" 11 >"$work/latency.json" &
   load_pid=$!
   sleep 3
   threads "$spid" >"$work/threads0"
