@@ -57,6 +57,9 @@ class TrafficRepository {
   virtual Result<std::vector<CompletePrediction>> ListPredictions(const PredictionFilter& filter) = 0;
   // One flow by traffic_data.id; nullopt when it does not exist.
   virtual Result<std::optional<CompletePrediction>> GetPrediction(int64_t traffic_data_id) = 0;
+  // A prediction shares its flow's id and created_at (schema v7), and times
+  // in every query below are on traffic_data.created_at, the one indexed.
+  //
   // threat_predictions newest first; honours limit, offset, since, until, attacks_only.
   virtual Result<std::vector<ThreatPredictionRecord>> ListThreats(const PredictionFilter& filter) = 0;
   // attack_predictions newest first; honours limit, offset, since, until, attack_type.
@@ -67,8 +70,8 @@ class TrafficRepository {
   virtual Result<Distribution> AttackDistribution(const TimeRange& range) = 0;
   // action_type counts.
   virtual Result<Distribution> ActionDistribution(const TimeRange& range) = 0;
-  // Totals over threat_predictions (times on its created_at), the attack
-  // distribution and the 20 newest complete predictions.
+  // Totals over threat_predictions, the attack distribution and the 20
+  // newest complete predictions.
   virtual Result<PredictionStats> Stats(const TimeRange& range) = 0;
 
   // Dashboard aggregates. An attack flow is one the detector flagged
@@ -76,7 +79,7 @@ class TrafficRepository {
   // (any case) - so, unlike Stats().total_attacks, a flagged flow the
   // classifier overruled does not count.
   //
-  // Threat predictions per bucket of q (times on threat_predictions.created_at),
+  // Threat predictions per bucket of q,
   // all q.buckets buckets in time order, empty ones with zero counts; ONE
   // statement grouped by bucket. InvalidArgument unless CheckTimelineQuery(q) passes.
   virtual Result<std::vector<TimelineBucket>> Timeline(const TimelineQuery& q) = 0;

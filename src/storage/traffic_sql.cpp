@@ -50,8 +50,8 @@ class Builder : public QueryBuilder {
         "SELECT td.id, {}, td.source, td.batch_id, td.feature_schema_id, td.features, td.label, td.src_ip, "
         "td.dst_ip, td.src_port, td.dst_port, td.protocol, {}, {}, {} "
         "FROM traffic_data td "
-        "LEFT JOIN threat_predictions tp ON tp.traffic_data_id = td.id "
-        "LEFT JOIN attack_predictions ap ON ap.traffic_data_id = td.id "
+        "LEFT JOIN threat_predictions tp ON tp.id = td.id "
+        "LEFT JOIN attack_predictions ap ON ap.id = td.id "
         "LEFT JOIN self_healing_actions a ON a.id = "
         "(SELECT max(x.id) FROM self_healing_actions x WHERE x.attack_prediction_id = ap.id)",
         TimeCol("td.created_at"), ThreatColumns("tp"), AttackColumns("ap"), ActionColumns("a"));
@@ -61,6 +61,16 @@ class Builder : public QueryBuilder {
 };
 
 std::string NewestFirst(std::string_view t) { return fmt::format(" ORDER BY {0}.created_at DESC, {0}.id DESC", t); }
+
+// A flow's predictions share its id and its created_at (schema v7), and only
+// traffic_data indexes created_at: predictions by time are `t` joined to
+// their flow `td`, filtered and ordered on td.created_at.
+std::string WithFlow(std::string_view table) {
+  return fmt::format("{} t JOIN traffic_data td ON td.id = t.id", table);
+}
+bool HasRange(const std::optional<Clock::WallTime>& since, const std::optional<Clock::WallTime>& until) {
+  return since.has_value() || until.has_value();
+}
 
 }  // namespace
 
@@ -93,20 +103,20 @@ SqlQuery CompleteById(Dialect d, int64_t traffic_data_id) {
 
 SqlQuery ThreatList(Dialect d, const PredictionFilter& f) {
   Builder b(d);
-  b.TimeFilter("t.created_at", f.since, f.until);
+  b.TimeFilter("td.created_at", f.since, f.until);
   if (f.attacks_only) b.Where("t.is_attack = " + b.True());
-  std::string sql = fmt::format("SELECT {} FROM threat_predictions t{}{}", b.ThreatColumns("t"), b.where(),
-                                NewestFirst("t"));
+  std::string sql = fmt::format("SELECT {} FROM {}{}{}", b.ThreatColumns("t"), WithFlow("threat_predictions"),
+                                b.where(), NewestFirst("td"));
   sql += b.Page(f.limit, f.offset);
   return b.Done(std::move(sql));
 }
 
 SqlQuery AttackList(Dialect d, const PredictionFilter& f) {
   Builder b(d);
-  b.TimeFilter("t.created_at", f.since, f.until);
+  b.TimeFilter("td.created_at", f.since, f.until);
   if (f.attack_type) b.Where("t.attack_type_name = " + b.AddText(*f.attack_type));
-  std::string sql = fmt::format("SELECT {} FROM attack_predictions t{}{}", b.AttackColumns("t"), b.where(),
-                                NewestFirst("t"));
+  std::string sql = fmt::format("SELECT {} FROM {}{}{}", b.AttackColumns("t"), WithFlow("attack_predictions"),
+                                b.where(), NewestFirst("td"));
   sql += b.Page(f.limit, f.offset);
   return b.Done(std::move(sql));
 }
@@ -123,12 +133,12 @@ SqlQuery ActionList(Dialect d, const PredictionFilter& f) {
 
 SqlQuery AttackDistribution(Dialect d, const TimeRange& r) {
   Builder b(d);
-  b.TimeFilter("created_at", r.since, r.until);
-  b.Where("upper(attack_type_name) <> 'BENIGN'");
+  b.TimeFilter("td.created_at", r.since, r.until);
+  b.Where("upper(t.attack_type_name) <> 'BENIGN'");
   return b.Done(fmt::format(
-      "SELECT attack_type_name, count(*) AS n FROM attack_predictions{} GROUP BY attack_type_name "
-      "ORDER BY n DESC, attack_type_name",
-      b.where()));
+      "SELECT t.attack_type_name, count(*) AS n FROM {}{} GROUP BY t.attack_type_name "
+      "ORDER BY n DESC, t.attack_type_name",
+      HasRange(r.since, r.until) ? WithFlow("attack_predictions") : "attack_predictions t", b.where()));
 }
 
 SqlQuery ActionDistribution(Dialect d, const TimeRange& r) {
@@ -141,9 +151,10 @@ SqlQuery ActionDistribution(Dialect d, const TimeRange& r) {
 
 SqlQuery ThreatTotals(Dialect d, const TimeRange& r) {
   Builder b(d);
-  b.TimeFilter("created_at", r.since, r.until);
-  return b.Done(fmt::format("SELECT count(*), COALESCE(sum({}), 0) FROM threat_predictions{}",
-                            b.BoolCol("is_attack"), b.where()));
+  b.TimeFilter("td.created_at", r.since, r.until);
+  return b.Done(fmt::format("SELECT count(*), COALESCE(sum({}), 0) FROM {}{}", b.BoolCol("t.is_attack"),
+                            HasRange(r.since, r.until) ? WithFlow("threat_predictions") : "threat_predictions t",
+                            b.where()));
 }
 
 namespace {
@@ -194,11 +205,12 @@ SqlQuery Timeline(Dialect d, const TimelineQuery& q) {
   // Placeholders in text order: the bucket expression precedes WHERE.
   const std::string since = b.AddInt(ToMicros(q.since));
   const std::string width = b.AddInt(TimelineBucketMicros(q));
-  const std::string bucket = fmt::format("({} - {}) / {}", b.TimeCol("tp.created_at"), since, width);
-  b.TimeFilter("tp.created_at", q.since, q.until);
+  const std::string bucket = fmt::format("({} - {}) / {}", b.TimeCol("td.created_at"), since, width);
+  b.TimeFilter("td.created_at", q.since, q.until);
   return b.Done(fmt::format(
       "SELECT {} AS bucket, count(*), COALESCE(sum(CASE WHEN {} THEN 1 ELSE 0 END), 0) "
-      "FROM threat_predictions tp LEFT JOIN attack_predictions ap ON ap.traffic_data_id = tp.traffic_data_id{} "
+      "FROM traffic_data td JOIN threat_predictions tp ON tp.id = td.id "
+      "LEFT JOIN attack_predictions ap ON ap.id = td.id{} "
       "GROUP BY 1 ORDER BY 1",
       bucket, IsAttackFlow(b), b.where()));
 }
@@ -238,8 +250,8 @@ SqlQuery TopSources(Dialect d, const TimeRange& r, int64_t limit) {
   // `kinds`: their flows by class, for the most frequent one.
   std::string sql = fmt::format(
       "WITH flows AS (SELECT td.src_ip AS ip, td.created_at AS seen, ap.attack_type_name AS kind "
-      "FROM traffic_data td JOIN threat_predictions tp ON tp.traffic_data_id = td.id "
-      "LEFT JOIN attack_predictions ap ON ap.traffic_data_id = td.id{}), "
+      "FROM traffic_data td JOIN threat_predictions tp ON tp.id = td.id "
+      "LEFT JOIN attack_predictions ap ON ap.id = td.id{}), "
       "ranked AS (SELECT ip, count(*) AS n, max(seen) AS newest FROM flows GROUP BY ip "
       "ORDER BY n DESC, newest DESC, ip LIMIT {}), "
       "kinds AS (SELECT f.ip, f.kind, count(*) AS n FROM flows f JOIN ranked ON ranked.ip = f.ip "

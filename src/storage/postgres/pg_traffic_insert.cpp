@@ -224,33 +224,25 @@ Status InsertOnce(pqxx::connection& c, const ScoredFlowBatch& batch, const Encod
     tx.commit();
     return Status::Ok();
   }
-  // The sequences are looked up once per batch (a materialized CTE), not
-  // once per row: pg_get_serial_sequence is a catalog lookup. (q.seq, not
-  // s.x, inside array_agg: an aggregate over outer columns only would be
-  // evaluated by the outer query.)
+  // The sequence is looked up once per batch (a materialized CTE), not once
+  // per row: pg_get_serial_sequence is a catalog lookup. (q.seq, not s.td,
+  // inside array_agg: an aggregate over outer columns only would be
+  // evaluated by the outer query.) A flow's predictions share its id.
   const auto ids = tx.exec_params1(
-      "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('traffic_data', 'id')::regclass AS td, "
-      "pg_get_serial_sequence('threat_predictions', 'id')::regclass AS tp, "
-      "pg_get_serial_sequence('attack_predictions', 'id')::regclass AS ap) "
+      "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('traffic_data', 'id')::regclass AS td) "
       "SELECT (SELECT array_agg(nextval(q.seq)) FROM (SELECT s.td AS seq FROM generate_series(1, $1::int8)) q)"
-      "::text, "
-      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.tp AS seq FROM generate_series(1, $1::int8)) q)"
-      "::text, "
-      "(SELECT array_agg(nextval(q.seq)) FROM (SELECT s.ap AS seq FROM generate_series(1, $2::int8)) q)"
       "::text FROM s",
-      n_traffic, n_attack);
-  const auto traffic_ids = ParseIdArray(ids[0]), threat_ids = ParseIdArray(ids[1]),
-             attack_ids = ParseIdArray(ids[2]);
-  if (static_cast<int64_t>(traffic_ids.size()) != n_traffic || static_cast<int64_t>(threat_ids.size()) != n_traffic ||
-      static_cast<int64_t>(attack_ids.size()) != n_attack)
+      n_traffic);
+  const auto traffic_ids = ParseIdArray(ids[0]);
+  if (static_cast<int64_t>(traffic_ids.size()) != n_traffic)
     return Status::Internal("reserving row ids returned the wrong number of ids");
-  size_t t = 0, a = 0;
+  size_t t = 0;
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     if (dup.count(i)) continue;
     StoredFlowIds& s = (*out)[i];
-    s.traffic_data_id = traffic_ids[t];
-    s.threat_prediction_id = threat_ids[t++];
-    if (batch.flows[i].attack) s.attack_prediction_id = attack_ids[a++];
+    s.traffic_data_id = traffic_ids[t++];
+    s.threat_prediction_id = s.traffic_data_id;
+    if (batch.flows[i].attack) s.attack_prediction_id = s.traffic_data_id;
   }
 
   const auto kept = [&](size_t i) { return dup.count(i) == 0; };

@@ -1,7 +1,8 @@
 // The PostgreSQL write path of InsertScoredFlows, in one transaction and a
 // fixed number of round trips per batch whatever its size:
 //   1. the feature_schemas id (cached by the caller; upserted on a miss),
-//   2. the ids of every new row, reserved from the identity sequences,
+//   2. the ids of the new flows, reserved from traffic_data's identity
+//      sequence (a flow's predictions share its id),
 //   3. COPY of traffic_data, threat_predictions and attack_predictions with
 //      those ids, as rows of COPY text built here.
 // A batch from Kafka is written without looking its positions up first; when

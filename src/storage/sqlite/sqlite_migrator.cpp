@@ -14,9 +14,28 @@ constexpr const char* kCreateTable =
     " checksum TEXT NOT NULL,"
     " applied_at INTEGER NOT NULL)";
 
+// A foreign key the migration left dangling, as an error that names it.
+Status CheckForeignKeys(SqliteConnection& conn, const Migration& m) {
+  auto q = conn.Prepare("PRAGMA foreign_key_check");
+  if (!q.ok()) return q.status();
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Ok();
+  return Status::Internal(
+      fmt::format("migration {} ({}) would leave a row of {} (rowid {}) pointing at a missing row of {}", m.version,
+                  m.name, q->Text(0), q->Int64(1), q->Text(2)),
+      "nothing was changed; restore the database from a backup or report the rows");
+}
+
+// One migration in one transaction, with foreign keys off while it runs and
+// all of them checked before it commits: the procedure SQLite documents for
+// rebuilding a table (with them on, dropping a referenced table would run
+// its ON DELETE actions on the rows that refer to it). The pragma is a no-op
+// inside a transaction, so it is set around it.
 Status ApplyOne(SqliteConnection& conn, const Migration& m, Clock::WallTime now) {
-  THREATD_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
-  Status s = conn.Exec(m.sql);
+  THREATD_RETURN_IF_ERROR(conn.Exec("PRAGMA foreign_keys = OFF"));
+  Status s = conn.Exec("BEGIN IMMEDIATE");
+  if (s.ok()) s = conn.Exec(m.sql);
   if (s.ok()) {
     auto insert = conn.Prepare("INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (?,?,?,?)");
     s = insert.ok() ? insert->Bind(1, m.version)
@@ -26,9 +45,11 @@ Status ApplyOne(SqliteConnection& conn, const Migration& m, Clock::WallTime now)
                           .Run()
                     : insert.status();
   }
+  if (s.ok()) s = CheckForeignKeys(conn, m);
   if (s.ok()) s = conn.Exec("COMMIT");
   if (!s.ok() && conn.InTransaction()) (void)conn.Exec("ROLLBACK");  // the original error is what matters
-  return s;
+  Status on = conn.Exec("PRAGMA foreign_keys = ON");
+  return s.ok() ? on : s;
 }
 }  // namespace
 

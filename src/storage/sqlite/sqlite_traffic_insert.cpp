@@ -24,11 +24,11 @@ constexpr const char* kInsertTraffic =
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT(kafka_topic, kafka_partition, kafka_offset) DO NOTHING";
 constexpr const char* kInsertThreat =
-    "INSERT INTO threat_predictions(traffic_data_id, created_at, prediction_score, is_attack, threshold, "
-    "model_version) VALUES (?,?,?,?,?,?)";
+    "INSERT INTO threat_predictions(id, traffic_data_id, created_at, prediction_score, is_attack, threshold, "
+    "model_version) VALUES (?1,?1,?,?,?,?,?)";
 constexpr const char* kInsertAttack =
-    "INSERT INTO attack_predictions(traffic_data_id, created_at, attack_type_encoded, attack_type_name, confidence, "
-    "model_version) VALUES (?,?,?,?,?,?)";
+    "INSERT INTO attack_predictions(id, traffic_data_id, created_at, attack_type_encoded, attack_type_name, "
+    "confidence, model_version) VALUES (?1,?1,?,?,?,?,?)";
 
 }  // namespace
 
@@ -76,7 +76,7 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
     tp->Bind(1, ids.traffic_data_id).Bind(2, at).Bind(3, f.threat.prediction_score);
     tp->Bind(4, int64_t{f.threat.is_attack}).Bind(5, f.threat.threshold);
     THREATD_RETURN_IF_ERROR(tp->BindView(6, f.threat.model_version).Run());
-    ids.threat_prediction_id = c.LastInsertRowId();
+    ids.threat_prediction_id = ids.traffic_data_id;  // a flow's predictions share its id (schema v7)
 
     if (f.attack) {
       ap->Reset();
@@ -84,7 +84,7 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
       ap->BindView(4, f.attack->attack_type_name);
       BindOpt(*ap, 5, f.attack->confidence);
       THREATD_RETURN_IF_ERROR(ap->BindView(6, f.attack->model_version).Run());
-      ids.attack_prediction_id = c.LastInsertRowId();
+      ids.attack_prediction_id = ids.traffic_data_id;
     }
   }
   return Status::Ok();

@@ -120,6 +120,71 @@ TEST_P(MigrationTest, ADatabaseNewerThanTheBinaryIsAnError) {
   EXPECT_EQ(result.status().code(), ErrorCode::kConflict);
 }
 
+// Schema v7 on a database that already holds v6 rows: every prediction takes
+// its flow's id, a decision follows its attack prediction, and the foreign
+// keys still hold (SQLite: the rebuild runs with them off, then checks them;
+// dropping attack_predictions with them on would have set the decision's
+// attack_prediction_id to NULL).
+TEST_P(MigrationTest, Version7GivesPredictionsTheirFlowsIdAndDecisionsFollow) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  std::vector<Migration> v6 = EmbeddedMigrations(db->Dialect());
+  ASSERT_EQ(v6.back().version, 7);
+  v6.pop_back();
+  ASSERT_TRUE(db->Migrate(v6).ok());
+  const bool pg = GetParam() == Backend::kPostgresql;
+  const std::string features = pg ? "'\\x00'::bytea" : "x'00'";
+  // Ids as the v6 sequences gave them: predictions numbered apart from flows.
+  ExecSql("INSERT INTO feature_schemas(id, checksum, names) VALUES (1, 'c', '[]')");
+  ExecSql("INSERT INTO traffic_data(id, source, feature_schema_id, features) VALUES (10, 'realtime', 1, " + features +
+          "), (11, 'realtime', 1, " + features + "), (12, 'realtime', 1, " + features + "), (13, 'realtime', 1, " +
+          features + ")");
+  ExecSql(std::string("INSERT INTO threat_predictions(id, traffic_data_id, prediction_score, is_attack, model_version) "
+                      "VALUES (1, 12, 0.9, ") + (pg ? "true" : "1") + ", 'd'), (2, 10, 0.1, " + (pg ? "false" : "0") +
+          ", 'd'), (3, 11, 0.8, " + (pg ? "true" : "1") + ", 'd')");
+  ExecSql("INSERT INTO attack_predictions(id, traffic_data_id, attack_type_encoded, attack_type_name, model_version) "
+          "VALUES (1, 11, 2, 'DDoS', 'c'), (2, 12, 3, 'PortScan', 'c')");
+  ExecSql("INSERT INTO self_healing_actions(id, attack_prediction_id, action_type, action_description) "
+          "VALUES (100, 1, 'block_ip', 'x'), (101, 2, 'alert_admin', 'y'), (102, NULL, 'log_only', 'z')");
+
+  auto report = db->Migrate();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->current_version, 7);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM threat_predictions WHERE id = traffic_data_id"), 3);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM attack_predictions WHERE id = traffic_data_id"), 2);
+  EXPECT_EQ(ScalarSql("SELECT round(prediction_score * 10) FROM threat_predictions WHERE id = 12"), 9);
+  EXPECT_EQ(ScalarSql("SELECT attack_prediction_id FROM self_healing_actions WHERE id = 100"), 11);
+  EXPECT_EQ(ScalarSql("SELECT attack_prediction_id FROM self_healing_actions WHERE id = 101"), 12);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_actions WHERE id = 102 AND attack_prediction_id IS NULL"), 1);
+  // The constraints hold afterwards: a prediction's id is its flow's, and
+  // deleting a flow takes its predictions and clears the decision's link.
+  const std::string insert13 =
+      "INSERT INTO threat_predictions(id, traffic_data_id, prediction_score, is_attack, model_version) VALUES (13, ";
+  const std::string rest = std::string(", 0.5, ") + (pg ? "true" : "1") + ", 'd')";
+  EXPECT_FALSE(TryExecSql(insert13 + "12" + rest).ok());
+  EXPECT_TRUE(TryExecSql(insert13 + "13" + rest).ok());
+  ExecSql("DELETE FROM traffic_data WHERE id = 11");
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM threat_predictions") + ScalarSql("SELECT count(*) FROM attack_predictions"),
+            3 + 1);
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_actions WHERE id = 100 AND attack_prediction_id IS NULL"), 1);
+}
+
+// A migration that leaves a dangling foreign key is refused whole (SQLite
+// runs migrations with foreign keys off, so it checks them before COMMIT).
+TEST_P(MigrationTest, AMigrationThatBreaksAForeignKeyIsRolledBack) {
+  auto db = OpenMigrated();
+  ASSERT_NE(db, nullptr);
+  std::vector<Migration> list = EmbeddedMigrations(db->Dialect());
+  list.push_back(Make("0900_dangling.sql",
+                      "INSERT INTO self_healing_actions(attack_prediction_id, action_type, action_description) "
+                      "VALUES (424242, 'block_ip', 'x');"));
+  auto failed = db->Migrate(list);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("0900_dangling.sql"), std::string::npos) << failed.status().ToString();
+  EXPECT_EQ(ScalarSql("SELECT count(*) FROM self_healing_actions"), 0);
+  EXPECT_EQ(db->MigrationStatus()->size(), EmbeddedMigrations(db->Dialect()).size());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MigrationTest, ::testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          BackendName);
 

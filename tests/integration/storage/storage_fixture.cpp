@@ -67,17 +67,25 @@ std::unique_ptr<Database> StorageTest::Open(StorageOptions options) {
 }
 
 void StorageTest::ExecSql(const std::string& sql) {
+  const Status s = TryExecSql(sql);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+Status StorageTest::TryExecSql(const std::string& sql) {
   if (GetParam() == Backend::kSqlite) {
     auto c = sqlite::SqliteConnection::Open(SqlitePath(), false, std::chrono::milliseconds(5000));
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    const Status s = (*c)->Exec(sql);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    return;
+    if (!c.ok()) return c.status();
+    return (*c)->Exec(sql);
   }
-  pqxx::connection c(url_);
-  pqxx::work tx(c);
-  tx.exec(sql);
-  tx.commit();
+  try {
+    pqxx::connection c(url_);
+    pqxx::work tx(c);
+    tx.exec(sql);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::Internal(e.what());
+  }
+  return Status::Ok();
 }
 
 int64_t StorageTest::ScalarSql(const std::string& sql) {

@@ -37,6 +37,8 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
   // offer: rows as an older threatd wrote them, counting rows. ScalarSql
   // returns the first column of the first row as an integer.
   void ExecSql(const std::string& sql);
+  // ExecSql's statement, its failure returned (e.g. a constraint refusing it).
+  Status TryExecSql(const std::string& sql);
   int64_t ScalarSql(const std::string& sql);
   // The planner's plan for `sql`, as text. On PostgreSQL sequential scans are
   // priced out first, so an index the query can use is the one chosen even on

@@ -16,6 +16,7 @@
 #include "flow/features.h"
 #include "integration/storage/storage_fixture.h"
 #include "storage/retention.h"
+#include "storage/traffic_sql.h"
 
 namespace threatd::storage::testing {
 namespace {
@@ -585,9 +586,9 @@ TEST_P(PgTrafficTest, OrdinaryAndSuperuserRolesBothStoreConsistentRowsThatCascad
   EXPECT_EQ(ScalarSql("SELECT count(*) FROM attack_predictions ap JOIN traffic_data td ON td.id = ap.traffic_data_id"), 3);
   EXPECT_EQ(ScalarSql("SELECT count(*) FROM traffic_data td JOIN feature_schemas fs ON fs.id = td.feature_schema_id"), 5);
   // The constraints are still there and still enforced outside the batch insert.
-  EXPECT_THROW(ExecSql("INSERT INTO threat_predictions(traffic_data_id, prediction_score, is_attack, model_version) "
-                       "VALUES (-1, 0.5, true, 'x')"),
-               std::exception);
+  EXPECT_FALSE(TryExecSql("INSERT INTO threat_predictions(id, traffic_data_id, prediction_score, is_attack, "
+                          "model_version) VALUES (-1, -1, 0.5, true, 'x')")
+                   .ok());
   ExecSql("DELETE FROM traffic_data");
   EXPECT_EQ(ScalarSql("SELECT count(*) FROM threat_predictions") + ScalarSql("SELECT count(*) FROM attack_predictions"), 0);
   db_.reset();
@@ -627,6 +628,75 @@ TEST_P(TrafficTest, BatchIdIndexIsPartialAndServesEveryBatchQuery) {
         "DELETE FROM traffic_data WHERE batch_id IN (SELECT batch_id FROM upload_batches WHERE status = 'processing')"}) {
     const std::string plan = PlanSql(sql);
     EXPECT_NE(plan.find("ix_traffic_data_batch_id"), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
+// Schema v7: a flow's predictions share its id, the prediction tables keep no
+// index of their own but the primary keys (and attack_type_name), and every
+// query by time walks traffic_data's created_at index and joins on the id.
+TEST_P(TrafficTest, PredictionsShareTheirFlowsIdAndQueriesByTimeUseItsIndex) {
+  const auto ids = Insert(Batch({Flow(true, "DDoS"), Flow(false), Flow(true, "PortScan")}));
+  ASSERT_EQ(ids.size(), 3u);
+  for (const auto& id : ids) EXPECT_EQ(id.threat_prediction_id, id.traffic_data_id);
+  EXPECT_EQ(ids[0].attack_prediction_id, ids[0].traffic_data_id);
+  EXPECT_EQ(ids[1].attack_prediction_id, 0);
+  const bool pg = GetParam() == Backend::kPostgresql;
+  EXPECT_EQ(ScalarSql(pg ? "SELECT count(*) FROM pg_indexes WHERE tablename IN ('threat_predictions', "
+                           "'attack_predictions') AND indexname NOT LIKE '%_pkey'"
+                         : "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name IN "
+                           "('threat_predictions', 'attack_predictions')"),
+            1);  // ix_attack_predictions_attack_type_name
+  auto threats = traffic().ListThreats(PredictionFilter{});
+  ASSERT_TRUE(threats.ok()) << threats.status().ToString();
+  ASSERT_EQ(threats->size(), 3u);
+  EXPECT_EQ((*threats)[0].id, ids[2].traffic_data_id);  // newest first
+
+  // The statements the repositories run, with their parameters written in.
+  const Dialect dialect = pg ? Dialect::kPostgres : Dialect::kSqlite;
+  const auto inline_params = [&](const SqlQuery& q) -> std::string {
+    std::string sql = q.sql;
+    for (size_t i = q.params.size(); i > 0; --i) {
+      const SqlValue& v = q.params[i - 1];
+      const std::string literal = std::holds_alternative<int64_t>(v) ? std::to_string(std::get<int64_t>(v))
+                                                                     : "'" + std::get<std::string>(v) + "'";
+      const std::string placeholder = pg ? "$" + std::to_string(i) : "?";
+      const size_t at = pg ? sql.find(placeholder) : sql.rfind(placeholder);
+      if (at == std::string::npos) {
+        ADD_FAILURE() << "no placeholder " << placeholder << " for parameter " << i << " in " << q.sql;
+        return {};
+      }
+      if (pg) {
+        for (size_t p = at; p != std::string::npos; p = sql.find(placeholder, p + literal.size()))
+          sql.replace(p, placeholder.size(), literal);
+      } else {
+        sql.replace(at, 1, literal);
+      }
+    }
+    return sql;
+  };
+  PredictionFilter recent;
+  recent.since = NextTime() - std::chrono::hours(1);
+  const TimeRange range{NextTime() - std::chrono::hours(1), NextTime()};
+  TimelineQuery timeline;
+  timeline.since = *range.since;
+  timeline.until = *range.until;
+  timeline.buckets = 6;
+  // Listings are read newest first from the index, not sorted.
+  const std::vector<std::pair<SqlQuery, bool>> queries = {
+      {traffic_sql::ThreatList(dialect, PredictionFilter{}), true},
+      {traffic_sql::ThreatList(dialect, recent), true},
+      {traffic_sql::AttackList(dialect, recent), true},
+      {traffic_sql::ThreatTotals(dialect, range), false},
+      {traffic_sql::AttackDistribution(dialect, range), false},
+      {traffic_sql::Timeline(dialect, timeline), false}};
+  for (const auto& [q, listing] : queries) {
+    const std::string sql = inline_params(q);
+    if (sql.empty()) continue;
+    const std::string plan = PlanSql(sql);
+    EXPECT_NE(plan.find("ix_traffic_data_created_at"), std::string::npos) << sql << "\n" << plan;
+    if (!pg && listing) {
+      EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << sql << "\n" << plan;
+    }
   }
 }
 
