@@ -10,7 +10,7 @@
 --   * the foreign key to traffic_data is on id, so deleting a flow finds its
 --     predictions by primary key.
 -- Four index insertions fewer per attack flow, two per benign one (measured
--- with the sqlite3 shell: 1 us per threat_predictions row). See
+-- with Python's sqlite3 module: 1 us per threat_predictions row). See
 -- docs/benchmarks.md "Kafka ingestion".
 -- Existing predictions take their flow's id; decisions that point at an
 -- attack prediction are moved with it. The migrator runs this with foreign
