@@ -68,9 +68,13 @@ std::string NewestFirst(std::string_view t) { return fmt::format(" ORDER BY {0}.
 std::string WithFlow(std::string_view table) {
   return fmt::format("{} t JOIN traffic_data td ON td.id = t.id", table);
 }
-bool HasRange(const std::optional<Clock::WallTime>& since, const std::optional<Clock::WallTime>& until) {
-  return since.has_value() || until.has_value();
+// For an aggregate: the join only when there is a time range to filter on.
+std::string WithFlowIfRanged(std::string_view table, const TimeRange& r) {
+  return r.since || r.until ? WithFlow(table) : fmt::format("{} t", table);
 }
+// Flows `td` with their threat `tp` and, if any, attack `ap` prediction.
+constexpr const char* kFlowsWithPredictions =
+    "traffic_data td JOIN threat_predictions tp ON tp.id = td.id LEFT JOIN attack_predictions ap ON ap.id = td.id";
 
 }  // namespace
 
@@ -138,7 +142,7 @@ SqlQuery AttackDistribution(Dialect d, const TimeRange& r) {
   return b.Done(fmt::format(
       "SELECT t.attack_type_name, count(*) AS n FROM {}{} GROUP BY t.attack_type_name "
       "ORDER BY n DESC, t.attack_type_name",
-      HasRange(r.since, r.until) ? WithFlow("attack_predictions") : "attack_predictions t", b.where()));
+      WithFlowIfRanged("attack_predictions", r), b.where()));
 }
 
 SqlQuery ActionDistribution(Dialect d, const TimeRange& r) {
@@ -153,8 +157,7 @@ SqlQuery ThreatTotals(Dialect d, const TimeRange& r) {
   Builder b(d);
   b.TimeFilter("td.created_at", r.since, r.until);
   return b.Done(fmt::format("SELECT count(*), COALESCE(sum({}), 0) FROM {}{}", b.BoolCol("t.is_attack"),
-                            HasRange(r.since, r.until) ? WithFlow("threat_predictions") : "threat_predictions t",
-                            b.where()));
+                            WithFlowIfRanged("threat_predictions", r), b.where()));
 }
 
 namespace {
@@ -209,10 +212,8 @@ SqlQuery Timeline(Dialect d, const TimelineQuery& q) {
   b.TimeFilter("td.created_at", q.since, q.until);
   return b.Done(fmt::format(
       "SELECT {} AS bucket, count(*), COALESCE(sum(CASE WHEN {} THEN 1 ELSE 0 END), 0) "
-      "FROM traffic_data td JOIN threat_predictions tp ON tp.id = td.id "
-      "LEFT JOIN attack_predictions ap ON ap.id = td.id{} "
-      "GROUP BY 1 ORDER BY 1",
-      bucket, IsAttackFlow(b), b.where()));
+      "FROM {}{} GROUP BY 1 ORDER BY 1",
+      bucket, IsAttackFlow(b), kFlowsWithPredictions, b.where()));
 }
 
 std::vector<TimelineBucket> TimelineFromRows(const TimelineQuery& q,
@@ -250,8 +251,7 @@ SqlQuery TopSources(Dialect d, const TimeRange& r, int64_t limit) {
   // `kinds`: their flows by class, for the most frequent one.
   std::string sql = fmt::format(
       "WITH flows AS (SELECT td.src_ip AS ip, td.created_at AS seen, ap.attack_type_name AS kind "
-      "FROM traffic_data td JOIN threat_predictions tp ON tp.id = td.id "
-      "LEFT JOIN attack_predictions ap ON ap.id = td.id{}), "
+      "FROM {}{}), "
       "ranked AS (SELECT ip, count(*) AS n, max(seen) AS newest FROM flows GROUP BY ip "
       "ORDER BY n DESC, newest DESC, ip LIMIT {}), "
       "kinds AS (SELECT f.ip, f.kind, count(*) AS n FROM flows f JOIN ranked ON ranked.ip = f.ip "
@@ -259,7 +259,7 @@ SqlQuery TopSources(Dialect d, const TimeRange& r, int64_t limit) {
       "SELECT ranked.ip, ranked.n, {}, "
       "(SELECT k.kind FROM kinds k WHERE k.ip = ranked.ip ORDER BY k.n DESC, k.kind LIMIT 1) "
       "FROM ranked ORDER BY ranked.n DESC, ranked.newest DESC, ranked.ip",
-      b.where(), b.AddInt(limit), b.TimeCol("ranked.newest"));
+      kFlowsWithPredictions, b.where(), b.AddInt(limit), b.TimeCol("ranked.newest"));
   return b.Done(std::move(sql));
 }
 
