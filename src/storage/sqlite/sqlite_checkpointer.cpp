@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -14,16 +15,19 @@ Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Open(const std::
   // A passive checkpoint never waits, so the busy timeout is moot.
   auto conn = SqliteConnection::Open(path, /*read_only=*/false, std::chrono::milliseconds(1000));
   if (!conn.ok()) return conn.status();
-  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(std::move(conn).value(), options, stats));
+  auto page_size = (*conn)->PageSize();
+  if (!page_size.ok()) return page_size.status();
+  const int64_t round_pages = std::max<int64_t>(1, options.wal_bytes / *page_size);
+  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(std::move(conn).value(), round_pages, stats));
 }
 
-SqliteCheckpointer::SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, Options options,
+SqliteCheckpointer::SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, int64_t round_pages,
                                        StorageStats& stats)
-    : connection_(std::move(connection)), options_(options), stats_(stats), thread_([this] {
+    : connection_(std::move(connection)), round_pages_(round_pages), stats_(stats), thread_([this] {
         NameThisThread("sqlite-ckpt");
         Loop();
       }) {
-  shared_->next_round_at = options_.wal_pages;
+  shared_->next_round_at = round_pages_;
 }
 
 SqliteCheckpointer::~SqliteCheckpointer() { Stop(); }
@@ -38,7 +42,7 @@ void SqliteCheckpointer::Stop() {
 }
 
 std::function<void(SqliteConnection&, int64_t)> SqliteCheckpointer::CommitHook() const {
-  return [shared = shared_, limit = options_.wal_pages, &stats = stats_](SqliteConnection& writer, int64_t pages) {
+  return [shared = shared_, limit = round_pages_, &stats = stats_](SqliteConnection& writer, int64_t pages) {
     std::unique_lock lock(shared->mu);
     if (shared->phase == Phase::kRestartDue) {
       lock.unlock();

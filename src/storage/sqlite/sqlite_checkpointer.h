@@ -6,11 +6,11 @@
 // its limit also copies every page of the log into the database file and
 // syncs it; the flows of that commit, and every write queued behind it, wait
 // for the disk. Here the writer connection's commit hook only reports the
-// log's size. Past `wal_pages`, this thread copies the log without holding
+// log's size. Past `wal_bytes`, this thread copies the log without holding
 // the writer off (a passive checkpoint). At its next commit the writer then
 // copies the few pages committed meanwhile and restarts the log from its
 // beginning, if no reader is using it at that moment (it never waits for
-// one; a busy log is retried once it has grown by another `wal_pages`), so
+// one; a busy log is retried once it has grown by another `wal_bytes`), so
 // the log file stays bounded under a continuous write load.
 //
 // Ownership: owns its connection and thread. The commit hook shares a small
@@ -36,7 +36,7 @@ namespace threatd::storage::sqlite {
 class SqliteCheckpointer {
  public:
   struct Options {
-    int64_t wal_pages = 4096;  // 16 MB of 4 kB pages
+    int64_t wal_bytes = kWalCheckpointBytes;  // log size that starts a round
   };
 
   static Result<std::unique_ptr<SqliteCheckpointer>> Open(const std::string& path, Options options,
@@ -59,11 +59,11 @@ class SqliteCheckpointer {
     int64_t next_round_at = 0;   // guarded by mu: log size (pages) that starts a round
     bool stopping = false;       // guarded by mu
   };
-  SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, Options options, StorageStats& stats);
+  SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, int64_t round_pages, StorageStats& stats);
   void Loop();
 
   std::unique_ptr<SqliteConnection> connection_;  // used only on thread_
-  const Options options_;
+  const int64_t round_pages_;  // Options::wal_bytes in the database's pages
   StorageStats& stats_;
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::once_flag joined_;

@@ -62,11 +62,17 @@ class SqliteStatement {
   std::unique_ptr<Impl> impl_;
 };
 
+// The page size a writable connection gives a database it creates.
+inline constexpr int64_t kNewDatabasePageSize = 16384;
+// How much write-ahead log a checkpoint waits for: the writer's automatic
+// checkpoint, or a SqliteCheckpointer's round.
+inline constexpr int64_t kWalCheckpointBytes = int64_t{16} << 20;
+
 class SqliteConnection {
  public:
   // Opens `path` (":memory:" for a private in-memory database). A writable
-  // connection creates the file and sets journal_mode=WAL and
-  // synchronous=NORMAL; every connection gets foreign_keys=ON and the busy
+  // connection creates the file (with kNewDatabasePageSize) and sets
+  // journal_mode=WAL and synchronous=NORMAL; every connection gets foreign_keys=ON and the busy
   // timeout. Unavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, bool read_only,
                                                         std::chrono::milliseconds busy_timeout);
@@ -80,6 +86,9 @@ class SqliteConnection {
   // it is destroyed and handed out again for the same text (rewound, without
   // bindings), so preparing a constant text again costs a lookup.
   Result<SqliteStatement> Prepare(std::string_view sql);
+  // The database's page size in bytes (kNewDatabasePageSize for one this
+  // library created, whatever it was created with otherwise).
+  Result<int64_t> PageSize();
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
   bool InTransaction() const;

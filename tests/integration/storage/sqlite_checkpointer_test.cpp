@@ -18,7 +18,6 @@ namespace threatd::storage::sqlite {
 namespace {
 
 constexpr int64_t kRoundPages = 64;
-constexpr int kRowBytes = 3000;  // a page of its own
 
 class SqliteCheckpointerTest : public ::testing::Test {
  protected:
@@ -26,7 +25,9 @@ class SqliteCheckpointerTest : public ::testing::Test {
     auto conn = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(5000));
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     ASSERT_TRUE((*conn)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)").ok());
-    auto checkpointer = SqliteCheckpointer::Open(file_.path(), {.wal_pages = kRoundPages}, stats_);
+    const int64_t page_size = *(*conn)->PageSize();
+    row_bytes_ = page_size * 3 / 4;  // a page of its own
+    auto checkpointer = SqliteCheckpointer::Open(file_.path(), {.wal_bytes = kRoundPages * page_size}, stats_);
     ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().ToString();
     checkpointer_ = std::move(checkpointer).value();
     // Observes the log's size as the writer reports it.
@@ -44,9 +45,9 @@ class SqliteCheckpointerTest : public ::testing::Test {
   void Commit() {
     ++commits_;
     ASSERT_TRUE(writer_
-                    ->Run([](SqliteConnection& c) {
+                    ->Run([this](SqliteConnection& c) {
                       auto q = c.Prepare("INSERT INTO t(payload) VALUES (zeroblob(?))");
-                      return q.ok() ? q->Bind(1, int64_t{kRowBytes}).Run() : q.status();
+                      return q.ok() ? q->Bind(1, row_bytes_).Run() : q.status();
                     })
                     .ok());
   }
@@ -64,6 +65,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
   std::unique_ptr<SqliteWriter> writer_;
   std::atomic<int64_t> log_pages_{0};
+  int64_t row_bytes_ = 0;
   int commits_ = 0;
 };
 
@@ -85,7 +87,7 @@ TEST_F(SqliteCheckpointerTest, ALogPastTheLimitIsCopiedInTheBackgroundAndRestart
   auto count = (*reader)->Prepare("SELECT count(*), sum(length(payload)) FROM t");
   ASSERT_TRUE(count.ok() && *count->Step());
   EXPECT_EQ(count->Int64(0), commits_);
-  EXPECT_EQ(count->Int64(1), int64_t{commits_} * kRowBytes);
+  EXPECT_EQ(count->Int64(1), int64_t{commits_} * row_bytes_);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // SqliteConnection keeps prepared statements for reuse: a statement handed
 // out again for the same text starts fresh (rewound, no bindings), an
 // abandoned one holds no lock, scripts still run whole, and the cache stays
-// bounded.
+// bounded. A new database gets 16 kB pages; an existing one keeps its own.
 #include "storage/sqlite/sqlite_connection.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +22,12 @@ class SqliteConnectionTest : public ::testing::Test {
     ASSERT_TRUE(conn_->Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)").ok());
   }
   void TearDown() override { conn_.reset(); }
+  int64_t Pragma(std::string_view name) {
+    auto q = conn_->Prepare("PRAGMA " + std::string(name));
+    EXPECT_TRUE(q.ok());
+    EXPECT_TRUE(*q->Step());
+    return q->Int64(0);
+  }
   int64_t Count(std::string_view where = "1") {
     auto q = conn_->Prepare("SELECT count(*) FROM t WHERE " + std::string(where));
     EXPECT_TRUE(q.ok());
@@ -113,6 +119,28 @@ TEST_F(SqliteConnectionTest, AKeptStatementSeesASchemaChange) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int64(2), 7) << "the kept statement must be recompiled for the new column";
+}
+
+TEST_F(SqliteConnectionTest, ANewDatabaseGetsLargePagesAndAnExistingOneKeepsItsOwn) {
+  EXPECT_EQ(*conn_->PageSize(), kNewDatabasePageSize);
+  EXPECT_EQ(Pragma("wal_autocheckpoint"), kWalCheckpointBytes / kNewDatabasePageSize);
+
+  // Rebuilt with SQLite's default 4 kB pages (a page size changes only by
+  // VACUUM outside WAL mode), as a database created before threatd chose one.
+  ASSERT_TRUE(conn_->Exec("INSERT INTO t(k, v) VALUES (1, 'kept')").ok());
+  ASSERT_TRUE(conn_->Exec("PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM").ok());
+  ASSERT_EQ(*conn_->PageSize(), 4096);
+  conn_.reset();
+
+  auto reopened = SqliteConnection::Open(file_.path(), false, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  conn_ = std::move(reopened).value();
+  EXPECT_EQ(*conn_->PageSize(), 4096);
+  EXPECT_EQ(Pragma("wal_autocheckpoint"), kWalCheckpointBytes / 4096) << "the log limit is in bytes, not pages";
+  auto mode = conn_->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok() && *mode->Step());
+  EXPECT_EQ(mode->Text(0), "wal");
+  EXPECT_EQ(Count("v = 'kept'"), 1);
 }
 
 }  // namespace
