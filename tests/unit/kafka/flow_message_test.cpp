@@ -152,6 +152,43 @@ TEST(FlowMessageTest, ErrorsSayWhatIsWrong) {
   ExpectError(R"({" Flow Duration": {"x": 1}})", "expected a number, found object");
 }
 
+// Values are parsed as they are read (simdjson On-Demand); a malformed value
+// threatd has no use for, or text after the object, still refuses the
+// message, as a full parse would.
+TEST(FlowMessageTest, MalformedJsonIsRefusedWhereverItIs) {
+  ExpectError(R"({" Flow Duration": 1, "unknown": tru})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1, "unknown": 01})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1, "unknown": "\x"})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1, "unknown": {"deep": [1, nul]}})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1, "Flow Duration": tru})", "bad JSON at byte");  // a second spelling
+  ExpectError(R"({" Flow Duration": 1, " Label": fals})", "bad JSON at byte");
+  ExpectError(R"({"features": {" Flow Duration": 1}, "features": [tru]})", "bad JSON at byte");
+  ExpectError(R"({"features": {" Flow Duration": 1}, "x": nan})", "bad JSON at byte");
+  ExpectError(R"({"features": {" Flow Duration": 1}, "sender_ip": 1.2.3})", "bad JSON at byte");
+  ExpectError(R"({"features": {" Flow Duration": 1}, "src_port": -})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1}})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1} {})", "bad JSON at byte");
+  ExpectError(R"({" Flow Duration": 1)", "bad JSON");
+  EXPECT_TRUE(ParseFlowMessage(R"({" Flow Duration": 1, "unknown": {"deep": [1, null, "\u00e9"]}}  )").ok());
+}
+
+// A port is a feature and an identifier: one value, read once, gives both.
+TEST(FlowMessageTest, APortIsBothAFeatureAndAnIdentifier) {
+  auto m = ParseFlowMessage(R"({" Destination Port": "8080", " Flow Duration": 1})");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FLOAT_EQ(Feature(*m, "dst_port"), 8080);
+  EXPECT_EQ(m->record.ids.dst_port, 8080);
+  auto fraction = ParseFlowMessage(R"({" Destination Port": 80.5, " Flow Duration": 1})");
+  ASSERT_TRUE(fraction.ok());
+  EXPECT_FLOAT_EQ(Feature(*fraction, "dst_port"), 80.5f);
+  EXPECT_EQ(fraction->record.ids.dst_port, -1);
+  // A second spelling neither overrides the feature nor the identifier.
+  auto twice = ParseFlowMessage(R"({" Destination Port": 443, "Dst Port": 22, " Flow Duration": 1})");
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FLOAT_EQ(Feature(*twice, "dst_port"), 443);
+  EXPECT_EQ(twice->record.ids.dst_port, 443);
+}
+
 TEST(FlowMessageTest, RequiredFeaturesAreNamedWhenMissing) {
   FlowMessageOptions o;
   o.required_features = {*flow::FindFeature("flow_duration"), *flow::FindFeature("flow_iat_mean"),
