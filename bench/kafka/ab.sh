@@ -25,21 +25,23 @@ n=0
 for spec in "$@"; do
   n=$((n + 1))
   start_server "$n" "$spec"
-  until [[ $(health '.flows_stored // 0') -gt 0 ]]; do sleep 0.2; done
+  watch_stored "$url" "$key" 5/s
+  n0=0
+  until ((n0 > 0)); do read -r -t 3 n0 <&"${WATCH[0]}" || n0=0; done
+  t0=$EPOCHREALTIME; s0=$(cpu_of "$spid"); b0=$(cpu_of "$broker_pid")
   [[ -n ${HOOK:-} ]] && { "$HOOK" "$spid" & }
   threads "$spid" >"$work/threads0"
-  n0=$(health '.flows_stored // 0'); t0=$(date +%s.%N); s0=$(cpu_of "$spid"); b0=$(cpu_of "$broker_pid")
   # The rate ends at the last poll that saw flows still arriving (the one
   # that sees all of them comes up to 0.2 s after the last was stored); the
   # CPU ends at that one, so it covers every flow.
   t1=$t0; n1=$n0
   while :; do
-    got=$(health '.flows_stored // 0')
+    read -r -t 3 got <&"${WATCH[0]}" || got=""
     [[ -n $got ]] && ((got >= count)) && break
-    [[ -n $got ]] && { n1=$got; t1=$(date +%s.%N); }
-    sleep 0.2
+    [[ -n $got ]] && { n1=$got; t1=$EPOCHREALTIME; }
   done
   s1=$(cpu_of "$spid"); b1=$(cpu_of "$broker_pid")
+  unwatch
   threads "$spid" >"$work/threads1"
   stop_server
   if ((n1 - n0 < count / 10)); then

@@ -38,7 +38,8 @@
 #
 # Ingestion rate: flows stored between the first health poll that shows
 # stored flows and the last one before all COUNT are stored (polled every
-# 0.5 s from /api/v1/health/detailed consumers.internal.flows_stored), so
+# 0.5 s from /api/v1/health/detailed consumers.internal.flows_stored, by one
+# curl and one jq for the whole drain: common.sh watch_stored), so
 # model loading and the consumer's start-up are not counted. Both ends are
 # readings taken while flows were arriving: the poll that first shows all
 # COUNT comes up to 0.5 s after the last flow was stored, and ending the
@@ -110,12 +111,15 @@ run() {
   }
   local t0="" c0=0 cpu0=0 bcpu0=0 n dup failed state now deadline=$((SECONDS + 1800)) last_change=$SECONDS prev=-1
   local t_last="" n_last=0  # the last poll that saw fewer than COUNT stored
+  watch_stored "$url" "$admin" 2/s
   while :; do
-    read -r n dup failed state < <(stored)
     # A health check that does not answer within 2 s gives no reading (and
     # the rate's start and end stay at answered polls).
-    if [[ -z $n ]]; then echo "$label: /api/v1/health/detailed did not answer within 2 s" >&2; continue; fi
-    now=$(date +%s.%N)
+    if ! read -r -t 3 n <&"${WATCH[0]}"; then
+      echo "$label: no answer from /api/v1/health/detailed within 3 s" >&2
+      n=$prev
+    fi
+    now=$EPOCHREALTIME
     if [[ -z $t0 && $n -gt 0 ]]; then
       t0=$now; c0=$n; cpu0=$(cpu_of "$pid"); bcpu0=$(cpu_of "$broker_pid"); threads "$pid" >"$dir/threads0"
     fi
@@ -123,11 +127,13 @@ run() {
     [[ -n $t0 ]] && { t_last=$now; n_last=$n; }
     if ((n != prev)); then prev=$n; last_change=$SECONDS; fi
     if ((SECONDS - last_change > 60 || SECONDS > deadline)); then
+      unwatch
+      read -r n dup failed state < <(stored)
       echo "$label: stuck at $n of $count stored (state $state, batches_failed $failed); server log:"; tail -20 "$dir/err"
       return 1
     fi
-    sleep 0.5
   done
+  unwatch
   local cpu1 bcpu1 hwm rate
   cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid"); threads "$pid" >"$dir/threads1"
   # The topic may hold more than the backlog (an earlier backend's latency
