@@ -213,6 +213,52 @@ TEST_P(TrafficTest, KafkaDuplicatesAreSkippedAndReported) {
   EXPECT_EQ(CountAll(), 3);
 }
 
+// A batch large enough that SQLite writes its predictions many rows to a
+// statement, with Kafka duplicates and flows without an attack between the
+// others: every prediction is stored with its own flow, and none for a
+// duplicate.
+TEST_P(TrafficTest, EveryPredictionOfALargeBatchIsStoredWithItsOwnFlow) {
+  constexpr int kFlows = 300;  // several statements' worth, and a remainder
+  std::vector<NewScoredFlow> first_pass;
+  for (int i = 0; i < kFlows; i += 7) {  // stored before: duplicates below
+    auto f = Flow(false);
+    f.kafka = KafkaPosition{"network-traffic", 1, i};
+    first_pass.push_back(std::move(f));
+  }
+  Insert(Batch(first_pass));
+  const int64_t before = CountAll();
+
+  std::vector<NewScoredFlow> flows;
+  for (int i = 0; i < kFlows; ++i) {
+    auto f = Flow(i % 3 == 0, i % 3 == 0 ? fmt::format("type-{}", i) : "");
+    f.threat.prediction_score = i / 1000.0;
+    f.ids.src_port = 1000 + i;
+    f.kafka = KafkaPosition{"network-traffic", 1, i};
+    flows.push_back(std::move(f));
+  }
+  auto ids = Insert(Batch(flows));
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kFlows));
+  int stored = 0;
+  for (int i = 0; i < kFlows; ++i) {
+    SCOPED_TRACE(fmt::format("flow {}", i));
+    EXPECT_EQ(ids[i].duplicate, i % 7 == 0);
+    if (ids[i].duplicate) continue;
+    ++stored;
+    auto got = traffic().GetPrediction(ids[i].traffic_data_id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    const CompletePrediction& p = **got;
+    EXPECT_EQ(p.traffic_data.src_port, std::optional<int64_t>(1000 + i));
+    ASSERT_TRUE(p.threat_prediction.has_value());
+    EXPECT_DOUBLE_EQ(p.threat_prediction->prediction_score, i / 1000.0);
+    EXPECT_EQ(p.threat_prediction->created_at, p.traffic_data.created_at);
+    EXPECT_EQ(p.attack_prediction.has_value(), i % 3 == 0);
+    if (p.attack_prediction) {
+      EXPECT_EQ(p.attack_prediction->attack_type_name, fmt::format("type-{}", i));
+    }
+  }
+  EXPECT_EQ(CountAll(), before + stored);
+}
+
 // Text goes to PostgreSQL in COPY's text format, where a tab ends a field,
 // a newline a row and a backslash starts an escape: text holding them, and
 // a field that is empty, come back exactly as written.
