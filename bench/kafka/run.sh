@@ -134,6 +134,7 @@ run() {
     fi
   done
   unwatch
+  read -r _ dup failed state < <(stored)
   local cpu1 bcpu1 hwm rate
   cpu1=$(cpu_of "$pid"); bcpu1=$(cpu_of "$broker_pid"); threads "$pid" >"$dir/threads1"
   # The topic may hold more than the backlog (an earlier backend's latency

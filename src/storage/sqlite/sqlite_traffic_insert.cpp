@@ -54,17 +54,19 @@ std::string MultiRowInsert(std::string_view insert, int columns, size_t rows) {
   return sql;
 }
 
-// Inserts one row per index of `rows`: kRows to a statement, the rest
-// (fewer than kRows) one to a statement, so that a connection keeps two
-// statements per table, whatever the batch sizes. bind(q, first_parameter,
-// row) binds one row.
+// The two texts of a table's insert: kRows rows, and one row.
 struct RowsInsert {
-  std::string many;  // kRows rows
+  RowsInsert(std::string_view insert, int n)
+      : many(MultiRowInsert(insert, n, kRows)), one(MultiRowInsert(insert, n, 1)), columns(n) {}
+  std::string many;
   std::string one;
   int columns;
-  RowsInsert(std::string_view insert, int n) : many(MultiRowInsert(insert, n, kRows)), one(MultiRowInsert(insert, n, 1)), columns(n) {}
 };
 
+// Inserts one row per index of `rows`: kRows to a statement, the rest
+// (fewer than kRows) one to a statement, so that a connection keeps two
+// statements per table whatever the batch sizes. bind(q, first_parameter,
+// row) binds one row.
 template <typename BindRow>
 Status InsertRows(SqliteConnection& c, const RowsInsert& sql, const std::vector<size_t>& rows, BindRow bind) {
   size_t from = 0;
@@ -95,8 +97,8 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
                       std::vector<StoredFlowIds>* out) {
   auto td = c.Prepare(kInsertTraffic);
   if (!td.ok()) return td.status();
-  std::vector<size_t> stored;    // flows written (not duplicates)
-  std::vector<size_t> attacks;   // of them, those with an attack prediction
+  std::vector<size_t> stored;   // flows written (not duplicates)
+  std::vector<size_t> attacks;  // of them, those with an attack prediction
   stored.reserve(batch.flows.size());
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     const NewScoredFlow& f = batch.flows[i];
@@ -148,8 +150,8 @@ Status WriteScoredFlows(SqliteConnection& c, const ScoredFlowBatch& batch, const
   return InsertRows(c, attack_sql, attacks, [&](SqliteStatement& q, int p, size_t i) {
     const NewScoredFlow& f = batch.flows[i];
     const int64_t id = (*out)[i].traffic_data_id;
-    q.Bind(p, id).Bind(p + 1, id).Bind(p + 2, ToMicros(f.created_at)).Bind(p + 3, int64_t{f.attack->attack_type_encoded});
-    q.BindView(p + 4, f.attack->attack_type_name);
+    q.Bind(p, id).Bind(p + 1, id).Bind(p + 2, ToMicros(f.created_at));
+    q.Bind(p + 3, int64_t{f.attack->attack_type_encoded}).BindView(p + 4, f.attack->attack_type_name);
     BindOpt(q, p + 5, f.attack->confidence);
     q.BindView(p + 6, f.attack->model_version);
   });
