@@ -88,9 +88,10 @@ watch_stored() {
   } 2>/dev/null
 }
 unwatch() {
-  [[ -n ${WATCH_PID:-} ]] || return 0
-  pkill -P "$WATCH_PID" 2>/dev/null || true
-  wait "$WATCH_PID" 2>/dev/null || true
+  local pid=${WATCH_PID:-}  # bash unsets WATCH_PID once it has reaped the coprocess
+  [[ -n $pid ]] || return 0
+  pkill -P "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }
 
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
