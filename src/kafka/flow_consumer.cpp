@@ -217,7 +217,8 @@ struct FlowConsumer::Impl {
   int subscription = 0;
 
   // --- consumer-thread state (touched only by the thread; librdkafka
-  // callbacks are served on it by consumer_poll / poll) ---
+  // callbacks are served on it by consume_batch_queue / consumer_poll /
+  // poll) ---
   rd_kafka_t* rk = nullptr;
   rd_kafka_queue_t* messages_queue = nullptr;  // rk's consumer queue (a reference of ours)
   rd_kafka_t* producer = nullptr;

@@ -204,8 +204,9 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   if (!read_only) {
     // A database is created with 16 kB pages (SQLite's default is 4 kB): a
     // flow's rows and index entries are appended to fewer, fuller pages, which
-    // costs the writer about 1 us less per flow (docs/benchmarks.md). Only a
-    // new database takes it; an existing one keeps the page size it has.
+    // costs the writer and the checkpointer about 0.9 us less per flow
+    // (docs/benchmarks.md). Only a new database takes it; an existing one
+    // keeps the page size it has.
     // journal_mode=WAL is persistent in the file; in-memory databases ignore it.
     THREATD_RETURN_IF_ERROR(
         conn->Exec(fmt::format("PRAGMA page_size = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",

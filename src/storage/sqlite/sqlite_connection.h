@@ -72,8 +72,9 @@ class SqliteConnection {
  public:
   // Opens `path` (":memory:" for a private in-memory database). A writable
   // connection creates the file (with kNewDatabasePageSize) and sets
-  // journal_mode=WAL and synchronous=NORMAL; every connection gets foreign_keys=ON and the busy
-  // timeout. Unavailable when the file cannot be opened.
+  // journal_mode=WAL and synchronous=NORMAL; every connection gets
+  // foreign_keys=ON and the busy timeout. Unavailable when the file cannot
+  // be opened.
   static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, bool read_only,
                                                         std::chrono::milliseconds busy_timeout);
   ~SqliteConnection();
