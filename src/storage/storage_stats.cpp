@@ -28,6 +28,10 @@ StorageStats::StorageStats(metrics::Registry& r, const std::string& dialect)
                                        {{"dialect", dialect}})),
       wal_restarts(r.GetCounter("threatd_storage_wal_restarts_total",
                                 "Times the SQLite write-ahead log was fully copied and started over.",
-                                {{"dialect", dialect}})) {}
+                                {{"dialect", dialect}})),
+      wal_restart_seconds(r.GetHistogram("threatd_storage_wal_restart_seconds",
+                                         "Time the SQLite writer spent copying the rest of the write-ahead log and "
+                                         "starting it over; commits wait for it.",
+                                         {{"dialect", dialect}})) {}
 
 }  // namespace threatd::storage

@@ -14,6 +14,7 @@
 //   threatd_storage_checkpoint_seconds{dialect}     SQLite background WAL checkpoints
 //   threatd_storage_checkpoint_failures_total{dialect}
 //   threatd_storage_wal_restarts_total{dialect}     times the SQLite log started over
+//   threatd_storage_wal_restart_seconds{dialect}    the writer's share of a round (commits wait)
 //
 // Thread-safety: the members are atomics owned by the Registry.
 #pragma once
@@ -39,6 +40,7 @@ struct StorageStats {
   metrics::Histogram& checkpoint_seconds;
   metrics::Counter& checkpoint_failures;
   metrics::Counter& wal_restarts;
+  metrics::Histogram& wal_restart_seconds;
 };
 
 }  // namespace threatd::storage

@@ -47,7 +47,10 @@ std::function<void(SqliteConnection&, int64_t)> SqliteCheckpointer::CommitHook()
     if (shared->phase == Phase::kRestartDue) {
       lock.unlock();
       // Only the pages committed since the passive copy are left to copy.
+      const auto start = std::chrono::steady_clock::now();
       const auto restarted = writer.Checkpoint(SqliteConnection::CheckpointMode::kRestartIfIdle);
+      stats.wal_restart_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       if (restarted.ok()) {
         stats.wal_restarts.Inc();
       } else {  // a reader was using the log: next round
@@ -67,6 +70,17 @@ std::function<void(SqliteConnection&, int64_t)> SqliteCheckpointer::CommitHook()
   };
 }
 
+Result<SqliteConnection::CheckpointResult> SqliteCheckpointer::CopyPassive() {
+  auto copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
+  // Busy for an instant when it read the log's header while a commit was
+  // rewriting it.
+  for (int retry = 0; retry < 3 && copied.status().code() == ErrorCode::kUnavailable; ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
+  }
+  return copied;
+}
+
 void SqliteCheckpointer::Loop() {
   std::unique_lock lock(shared_->mu);
   while (true) {
@@ -74,12 +88,15 @@ void SqliteCheckpointer::Loop() {
     if (shared_->stopping) return;
     lock.unlock();
     const auto start = std::chrono::steady_clock::now();
-    auto copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
-    // Busy for an instant when it read the log's header while a commit was
-    // rewriting it.
-    for (int retry = 0; retry < 3 && copied.status().code() == ErrorCode::kUnavailable; ++retry) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      copied = connection_->Checkpoint(SqliteConnection::CheckpointMode::kPassive);
+    // The writer's restart copies and syncs what the passes left: what it
+    // committed while they ran. Passing again while a pass copied more than
+    // a tail keeps the writer's share, and its wait for the disk, short.
+    auto copied = CopyPassive();
+    int64_t last_pass = copied.ok() ? copied->copied_pages : 0;  // frames the last pass copied
+    for (int pass = 1; pass < kMaxPasses && copied.ok() && last_pass > tail_pages_; ++pass) {
+      const int64_t before = copied->copied_pages;
+      copied = CopyPassive();
+      if (copied.ok()) last_pass = copied->copied_pages - before;
     }
     if (!copied.ok()) {
       stats_.checkpoint_failures.Inc();

@@ -7,11 +7,12 @@
 // syncs it; the flows of that commit, and every write queued behind it, wait
 // for the disk. Here the writer connection's commit hook only reports the
 // log's size. Past `wal_bytes`, this thread copies the log without holding
-// the writer off (a passive checkpoint). At its next commit the writer then
-// copies the few pages committed meanwhile and restarts the log from its
-// beginning, if no reader is using it at that moment (it never waits for
-// one; a busy log is retried once it has grown by another `wal_bytes`), so
-// the log file stays bounded under a continuous write load.
+// the writer off (a passive checkpoint), and copies again while a pass found
+// more than a tail (1/32 of `wal_bytes`) committed since the one before. At
+// its next commit the writer then copies that tail, syncs it and restarts the
+// log from its beginning, if no reader is using it at that moment (it never
+// waits for one; a busy log is retried once it has grown by another
+// `wal_bytes`), so the log file stays bounded under a continuous write load.
 //
 // Ownership: owns its connection and thread. The commit hook shares a small
 // state with the thread, so the writer connection may outlive the
@@ -60,10 +61,13 @@ class SqliteCheckpointer {
     bool stopping = false;       // guarded by mu
   };
   SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, int64_t round_pages, StorageStats& stats);
+  Result<SqliteConnection::CheckpointResult> CopyPassive();
   void Loop();
 
   std::unique_ptr<SqliteConnection> connection_;  // used only on thread_
   const int64_t round_pages_;  // Options::wal_bytes in the database's pages
+  const int64_t tail_pages_ = round_pages_ / 32;  // left to the writer's restart
+  static constexpr int kMaxPasses = 4;             // a round's passive copies
   StorageStats& stats_;
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::once_flag joined_;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -88,6 +89,28 @@ TEST_F(SqliteCheckpointerTest, ALogPastTheLimitIsCopiedInTheBackgroundAndRestart
   ASSERT_TRUE(count.ok() && *count->Step());
   EXPECT_EQ(count->Int64(0), commits_);
   EXPECT_EQ(count->Int64(1), int64_t{commits_} * row_bytes_);
+}
+
+// The writer never waits for the background copy: it commits on while a
+// round's passes run, and each of its restarts is timed.
+TEST_F(SqliteCheckpointerTest, UnderAContinuousLoadTheLogStartsOverAndNothingIsLost) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int64_t longest_log = 0;
+  while (stats_.wal_restarts.Value() < 5 && std::chrono::steady_clock::now() < deadline) {
+    Commit();
+    longest_log = std::max<int64_t>(longest_log, log_pages_);
+  }
+  ASSERT_GE(stats_.wal_restarts.Value(), 5u) << "the log never started over under load";
+  EXPECT_EQ(stats_.wal_restart_seconds.Count(), stats_.wal_restarts.Value() + stats_.checkpoint_failures.Value());
+  EXPECT_GE(longest_log, kRoundPages);
+
+  writer_->Stop();
+  checkpointer_->Stop();
+  auto reader = SqliteConnection::Open(file_.path(), true, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(reader.ok());
+  auto count = (*reader)->Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok() && *count->Step());
+  EXPECT_EQ(count->Int64(0), commits_);
 }
 
 }  // namespace
