@@ -128,7 +128,7 @@ void RealtimeHub::OnStored(const storage::ScoredFlowBatch& batch, const std::vec
   if (!impl_->running.load() || impl_->authenticated.load() == 0) return;
   try {
     const size_t n = std::min(batch.flows.size(), ids.size());
-    const auto now = impl_->clock.Now();
+    const std::string now = FormatIso8601(impl_->clock.Now());
     auto out = std::make_shared<MessageBatch>();
     out->reserve(n + n / 4);
     for (size_t i = 0; i < n; ++i) {

@@ -1,5 +1,6 @@
 #include "realtime/messages.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,14 +37,14 @@ class Writer {
   void Null() { Value("null"); }
   void Int(int64_t v) {
     Comma();
-    fmt::format_to(std::back_inserter(out_), "{}", v);
+    fmt::format_to(std::back_inserter(out_), FMT_COMPILE("{}"), v);
   }
   void Bool(bool v) { Value(v ? "true" : "false"); }
   // Non-finite numbers are not JSON: null, as nlohmann writes them.
   void Double(double v) {
     if (!std::isfinite(v)) return Null();
     Comma();
-    fmt::format_to(std::back_inserter(out_), "{}", v);
+    fmt::format_to(std::back_inserter(out_), FMT_COMPILE("{}"), v);
   }
   void String(std::string_view s) {
     Comma();
@@ -137,8 +138,8 @@ std::string PredictionData(const storage::ScoredFlowBatch& batch, size_t index, 
   return w.Take();
 }
 
-std::string EnvelopeText(std::string_view type, std::string_view data_json, Clock::WallTime now) {
-  return fmt::format(R"({{"type":"{}","timestamp":"{}","data":{}}})", type, FormatIso8601(now), data_json);
+std::string EnvelopeText(std::string_view type, std::string_view data_json, std::string_view timestamp) {
+  return fmt::format(FMT_COMPILE(R"({{"type":"{}","timestamp":"{}","data":{}}})"), type, timestamp, data_json);
 }
 
 std::string Envelope(std::string_view type, const json& data, Clock::WallTime now) {

@@ -29,9 +29,10 @@ namespace threatd::realtime {
 // text (also the value of the Kafka `predictions` topic).
 std::string PredictionData(const storage::ScoredFlowBatch& batch, size_t index, const storage::StoredFlowIds& ids);
 
-// {"type":type,"timestamp":iso(now),"data":data}; `type` must need no
-// escaping (the message types above), `data_json` is JSON text.
-std::string EnvelopeText(std::string_view type, std::string_view data_json, Clock::WallTime now);
+// {"type":type,"timestamp":timestamp,"data":data}; `type` and `timestamp`
+// (FormatIso8601, once for a batch of messages) must need no escaping,
+// `data_json` is JSON text.
+std::string EnvelopeText(std::string_view type, std::string_view data_json, std::string_view timestamp);
 std::string Envelope(std::string_view type, const nlohmann::json& data, Clock::WallTime now);
 
 std::string ConnectedMessage(size_t connections, Clock::WallTime now);
