@@ -7,11 +7,13 @@
 // syncs it; the flows of that commit, and every write queued behind it, wait
 // for the disk. Here the writer connection's commit hook only reports the
 // log's size. Past `wal_bytes`, this thread copies the log without holding
-// the writer off (a passive checkpoint), and copies again while a pass found
-// more than a tail (1/32 of `wal_bytes`) committed since the one before. At
-// its next commit the writer then copies that tail, syncs it and restarts the
-// log from its beginning, if no reader is using it at that moment (it never
-// waits for one; a busy log is retried once it has grown by another
+// the writer off (a passive checkpoint), then again what was committed
+// meanwhile, until a pass finds nothing new (at most kMaxPasses). If the
+// last one copied the whole log, the writer's next transaction starts the log
+// over by itself. Otherwise, at its next commit the writer copies the little
+// that is left, syncs it and restarts the log from its beginning. Either
+// happens only if no reader is using the log at that moment (the writer
+// never waits for one; a busy log is retried once it has grown by another
 // `wal_bytes`), so the log file stays bounded under a continuous write load.
 //
 // Ownership: owns its connection and thread. The commit hook shares a small
@@ -58,6 +60,7 @@ class SqliteCheckpointer {
     std::condition_variable wake;
     Phase phase = Phase::kIdle;  // guarded by mu
     int64_t next_round_at = 0;   // guarded by mu: log size (pages) that starts a round
+    int64_t round_log = 0;       // guarded by mu: the log's size when this round started
     bool stopping = false;       // guarded by mu
   };
   SqliteCheckpointer(std::unique_ptr<SqliteConnection> connection, int64_t round_pages, StorageStats& stats);
@@ -66,8 +69,7 @@ class SqliteCheckpointer {
 
   std::unique_ptr<SqliteConnection> connection_;  // used only on thread_
   const int64_t round_pages_;  // Options::wal_bytes in the database's pages
-  const int64_t tail_pages_ = round_pages_ / 32;  // left to the writer's restart
-  static constexpr int kMaxPasses = 4;             // a round's passive copies
+  static constexpr int kMaxPasses = 4;  // a round's passive copies
   StorageStats& stats_;
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::once_flag joined_;

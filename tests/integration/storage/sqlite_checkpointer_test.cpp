@@ -1,7 +1,7 @@
 // SqliteCheckpointer: with the writer's automatic checkpoint replaced by the
-// background thread, a log past the limit is copied in the background, the
-// writer's next commit restarts it (the commit after that finds a log of a
-// page or two), and nothing committed is lost.
+// background thread, a log past the limit is copied in the background, it
+// starts over at the writer's next commit (by itself when the copy caught up,
+// else by the writer's restart), and nothing committed is lost.
 #include "storage/sqlite/sqlite_checkpointer.h"
 
 #include <gtest/gtest.h>
@@ -74,12 +74,14 @@ TEST_F(SqliteCheckpointerTest, ALogPastTheLimitIsCopiedInTheBackgroundAndRestart
   for (uint64_t round = 1; round <= 3; ++round) {
     while (log_pages_ < kRoundPages) Commit();  // this commit started the round
     WaitForCopies(round);
-    Commit();  // copies the little that is left and restarts the log
+    Commit();  // the whole log is in the database file: SQLite starts it over
     EXPECT_EQ(stats_.wal_restarts.Value(), round);
+    EXPECT_LE(log_pages_, 4) << "the log did not start over";  // this commit's pages only
     Commit();
-    EXPECT_LE(log_pages_, 4) << "the log did not start over";
+    EXPECT_LE(log_pages_, 8);
   }
   EXPECT_EQ(stats_.checkpoint_failures.Value(), 0u);  // no reader held the log
+  EXPECT_EQ(stats_.wal_restart_seconds.Count(), 0u) << "the writer copied and synced the log itself";
 
   writer_->Stop();
   checkpointer_->Stop();
@@ -101,7 +103,8 @@ TEST_F(SqliteCheckpointerTest, UnderAContinuousLoadTheLogStartsOverAndNothingIsL
     longest_log = std::max<int64_t>(longest_log, log_pages_);
   }
   ASSERT_GE(stats_.wal_restarts.Value(), 5u) << "the log never started over under load";
-  EXPECT_EQ(stats_.wal_restart_seconds.Count(), stats_.wal_restarts.Value() + stats_.checkpoint_failures.Value());
+  // The writer's own restarts (timed) are some of them, or failed for a reader.
+  EXPECT_LE(stats_.wal_restart_seconds.Count(), stats_.wal_restarts.Value() + stats_.checkpoint_failures.Value());
   EXPECT_GE(longest_log, kRoundPages);
 
   writer_->Stop();
