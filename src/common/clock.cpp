@@ -40,8 +40,8 @@ std::string FormatIso8601(Clock::WallTime t) {
   using namespace std::chrono;
   const int64_t ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
   const UtcFields u = SplitUtc(ms * 1000);
-  return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z"), u.year, u.month, u.day, u.hour, u.minute, u.second,
-                     u.microsecond / 1000);
+  return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z"), u.year, u.month, u.day, u.hour,
+                     u.minute, u.second, u.microsecond / 1000);
 }
 
 namespace {
