@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 
@@ -113,21 +116,34 @@ bool WsConnection::Send(std::string text) {
 }
 
 void WsConnection::DoWrite() {
+  bool more = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.empty() || finished_) {
       writing_ = false;
+      if (corked_ && !finished_) Cork(false);  // sends what the burst left in the socket
       return;
     }
     current_ = std::move(queue_.front());
     queue_.pop_front();
+    more = !queue_.empty();
     full_since_.reset();  // the client is making progress
   }
+  if (more && !corked_) Cork(true);
   ws_.text(true);
   ws_.async_write(asio::buffer(current_), [self = shared_from_this()](beast::error_code ec, size_t) {
     if (ec) return self->Finish();
     self->DoWrite();
   });
+}
+
+void WsConnection::Cork(bool on) {
+  // TCP_CORK holds partial segments while a burst is written; clearing it
+  // sends them at once. A failure only costs the saving, never a message.
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on),
+                                                   ignored);
+  corked_ = on;
 }
 
 void WsConnection::Close(uint16_t code, std::string reason) {

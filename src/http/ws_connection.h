@@ -4,8 +4,10 @@
 // Reads run in a loop on the connection's strand and call the handler;
 // Send() appends to a bounded, mutex-guarded queue (drop-oldest) that a
 // single write loop on the strand drains, so a slow peer only fills its own
-// queue. Beast answers client pings and sends keep-alive pings
-// (ws_ping_interval) and closes peers that stay silent for two intervals.
+// queue. While more than one message waits, the socket is corked (TCP_CORK),
+// so a burst leaves in full segments, not one segment per message. Beast
+// answers client pings and sends keep-alive pings (ws_ping_interval) and
+// closes peers that stay silent for two intervals.
 //
 // Ownership: shared_ptr, kept alive by pending operations and by whoever
 // holds the session (handlers usually keep a set of them).
@@ -57,6 +59,7 @@ class WsConnection final : public WebSocketSession,
   void DoRead();
   void OnRead(boost::beast::error_code ec);
   void DoWrite();
+  void Cork(bool on);
   void ForceClose();
   void Finish();
   void Post(std::function<void()> fn);
@@ -80,6 +83,7 @@ class WsConnection final : public WebSocketSession,
   bool opened_ = false;         // strand only
   bool finished_ = false;       // strand only
   bool close_started_ = false;  // strand only
+  bool corked_ = false;         // strand only: TCP_CORK is set while a burst is written
 };
 
 }  // namespace threatd::http

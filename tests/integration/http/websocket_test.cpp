@@ -171,6 +171,29 @@ TEST_F(WebSocketTest, ClientThatStaysFullIsDisconnected) {
   }, std::chrono::seconds(20)));
 }
 
+// A burst is written corked (TCP_CORK) and uncorked when the queue runs
+// empty. Were it left corked, the kernel would hold the burst's last partial
+// segment for its 200 ms ceiling, after every burst; one burst of five that
+// arrives well within that shows the socket was uncorked.
+TEST_F(WebSocketTest, ABurstArrivesInOrderWithoutItsTailHeldBack) {
+  StartServer();  // a burst of 200 fits the send queue (256), so none is dropped
+  WsClient ws;
+  ASSERT_TRUE(Connect(ws, "/ws/echo").ok());
+  ASSERT_TRUE(Eventually([&] { return echo_->opened() == 1; }));
+  auto fastest = std::chrono::steady_clock::duration::max();
+  for (int burst = 0; burst < 5; ++burst) {
+    for (int i = 0; i < 200; ++i) echo_->Broadcast(std::to_string(burst) + ":" + std::to_string(i) + std::string(100, 'b'));
+    const auto sent = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) {
+      auto m = ws.Receive();
+      ASSERT_TRUE(m.ok()) << "burst " << burst << " message " << i << ": " << m.status().ToString();
+      ASSERT_EQ(m->substr(0, m->find('b')), std::to_string(burst) + ":" + std::to_string(i));
+    }
+    fastest = std::min(fastest, std::chrono::steady_clock::now() - sent);
+  }
+  EXPECT_LT(fastest, std::chrono::milliseconds(150));
+}
+
 TEST_F(WebSocketTest, ClientPingGetsPong) {
   StartServer();
   WsClient ws;
