@@ -32,8 +32,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <fmt/format.h>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -71,6 +73,7 @@ struct Args {
   double duration = 20;
   double drain_timeout = 15;
   size_t pool = 50'000;
+  std::string timeline;  // latency mode: per-100 ms CSV of the worst latencies, by send time
   bool parse_only = false;  // latency mode: flows generated and serialized before the timed run
 };
 
@@ -225,6 +228,36 @@ class LatencyRecorder {
   void MarkSent(uint64_t seq, int64_t us) { sent_[seq].store(us, std::memory_order_release); }
   uint64_t matched() const { return matched_.load(); }
   uint64_t predictions() const { return predictions_.load(); }
+
+  // One CSV line per 100 ms of send time: how many were matched, and the
+  // worst produce -> WebSocket, produce -> created_at and created_at ->
+  // WebSocket among them, to line latency spikes up with what the server did.
+  Status WriteTimeline(uint64_t sent, const std::string& path) const {
+    struct Bucket {
+      uint64_t n = 0;
+      int64_t total = 0, to_store = 0, store_to_ws = 0;
+    };
+    std::map<int64_t, Bucket> buckets;
+    int64_t first = 0;
+    for (uint64_t i = 0; i < sent; ++i) {
+      const int64_t s = sent_[i].load(), a = arrived_[i].load(), c = created_[i].load();
+      if (s == 0 || a == 0) continue;
+      if (first == 0) first = s;
+      Bucket& b = buckets[(s - first) / 100'000];
+      ++b.n;
+      b.total = std::max(b.total, a - s);
+      if (c != 0) {
+        b.to_store = std::max(b.to_store, c - s);
+        b.store_to_ws = std::max(b.store_to_ws, a - c);
+      }
+    }
+    std::ofstream out(path);
+    out << "t_s,matched,max_produce_to_ws_ms,max_produce_to_created_at_ms,max_created_at_to_ws_ms\n";
+    for (const auto& [k, b] : buckets)
+      out << fmt::format("{:.1f},{},{:.1f},{:.1f},{:.1f}\n", static_cast<double>(k) / 10.0, b.n, b.total / 1000.0,
+                         b.to_store / 1000.0, b.store_to_ws / 1000.0);
+    return out ? Status::Ok() : Status::Internal("cannot write " + path);
+  }
 
   nlohmann::json Summarize(uint64_t sent) const {
     std::vector<double> total, to_store, store_to_ws;
@@ -438,6 +471,9 @@ int Run(const Args& a) {
     out["rate"] = a.rate;
     out["predictions_seen"] = recorder->predictions();
     out.update(recorder->Summarize(count));
+    if (!a.timeline.empty()) {
+      if (Status t = recorder->WriteTimeline(count, a.timeline); !t.ok()) return Fail(t);
+    }
   }
   std::cout << out.dump() << std::endl;
   if (!flushed.ok()) return Fail(flushed);
@@ -462,6 +498,7 @@ int main(int argc, char** argv) {
   app.add_option("--api-key", a.api_key, "API key for /ws/realtime (latency mode)");
   app.add_option("--duration", a.duration, "Seconds to produce in latency mode")->capture_default_str();
   app.add_flag("--parse-only", a.parse_only, "No broker: time the consumer's message parsing on --count payloads");
+  app.add_option("--timeline", a.timeline, "Latency mode: write the worst latencies per 100 ms of send time to this CSV");
   app.add_option("--pool", a.pool, "Latency mode: distinct flows serialized beforehand and cycled")
       ->capture_default_str();
   app.add_option("--drain-timeout", a.drain_timeout, "Seconds without a new prediction before giving up")

@@ -10,7 +10,8 @@
 #
 # Environment: THREADS=1 also prints threatd's and the broker's CPU per flow
 # by thread; WARM=300000 flows in the warming backlog, WARM_SECONDS=30 of
-# the steady stream after it (both uncounted); HOOK=<script> is
+# the steady stream after it (both uncounted); TIMELINE=<prefix> writes each
+# run's worst latencies per 100 ms to <prefix>.<run>.csv; HOOK=<script> is
 # started with the server's and the broker's pids when the timed part begins
 # (e.g. to run perf on one, or a JFR recording on the broker).
 set -euo pipefail
@@ -19,13 +20,14 @@ source "$(dirname "$0")/common.sh"
 rate=$1 secs=$2; shift 2
 ((secs >= 10)) || { echo "SECONDS must be at least 10 (3 s are left out at each end)" >&2; exit 2; }
 kafka_bench_setup "${WARM:-300000}"
+n=0  # the run number (0: the warm-up)
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
 # stream SECONDS SEED: bench_kafka_produce's latency mode at RATE against the
 # current server, its JSON summary on stdout. It execs, so call it in a
 # subshell: ( ... ) or & (then $! is the producer's pid, whose CPU is counted).
 stream() {
   exec "$producer" --bootstrap "$bootstrap" --topic bench --latency --rate "$rate" --duration "$1" --ws "${url#http://}" \
-    --api-key "$key" --profile "$profile" --seed "$2"
+    --api-key "$key" --profile "$profile" --seed "$2" ${TIMELINE:+--timeline "$TIMELINE.$n.csv"}
 }
 start_server 0 "warm-up|" THREATD_REALTIME_MAX_PREDICTIONS_PER_SECOND=1000000 THREATD_REALTIME_CLIENT_QUEUE=65536
 until [[ $(health '.flows_stored // 0') -ge ${WARM:-300000} ]]; do sleep 0.5; done
@@ -34,7 +36,6 @@ until [[ $(health '.flows_stored // 0') -ge ${WARM:-300000} ]]; do sleep 0.5; do
 # produce path (JIT) over the first ~30 s of a steady stream.
 ((${WARM_SECONDS:-30} > 0)) && (stream "${WARM_SECONDS:-30}" 5 >/dev/null)
 stop_server
-n=0
 for spec in "$@"; do
   n=$((n + 1))
   # From the topic's end (not the backlog); the hub's per-client limit and
@@ -66,6 +67,6 @@ for spec in "$@"; do
     echo "  broker threads:"
     per_thread "$work/broker0" "$work/broker1" "$flows" | head -8
   fi
-  jq -r '"  produce -> WebSocket p50 \(.produce_to_ws.p50_ms) / p99 \(.produce_to_ws.p99_ms) ms; \(.received) of \(.delivered) matched"' \
+  jq -r '"  produce -> WebSocket p50 \(.produce_to_ws.p50_ms) / p99 \(.produce_to_ws.p99_ms) ms (produce -> stored p99 \(.produce_to_created_at.p99_ms), stored -> WebSocket p99 \(.created_at_to_ws.p99_ms)); \(.received) of \(.delivered) matched"' \
     "$work/latency.json"
 done
