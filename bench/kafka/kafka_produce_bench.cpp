@@ -229,6 +229,16 @@ class LatencyRecorder {
   uint64_t matched() const { return matched_.load(); }
   uint64_t predictions() const { return predictions_.load(); }
 
+  // Calls fn(sent, arrived, created_at) in µs, in send order, for every
+  // message sent and matched (created_at 0 when the prediction had none).
+  template <typename Fn>
+  void ForEachMatched(uint64_t sent, Fn&& fn) const {
+    for (uint64_t i = 0; i < sent; ++i) {
+      const int64_t s = sent_[i].load(), a = arrived_[i].load(), c = created_[i].load();
+      if (s != 0 && a != 0) fn(s, a, c);
+    }
+  }
+
   // One CSV line per 100 ms of send time: how many were matched, and the
   // worst produce -> WebSocket, produce -> created_at and created_at ->
   // WebSocket among them, to line latency spikes up with what the server did.
@@ -239,9 +249,7 @@ class LatencyRecorder {
     };
     std::map<int64_t, Bucket> buckets;
     int64_t first = 0;
-    for (uint64_t i = 0; i < sent; ++i) {
-      const int64_t s = sent_[i].load(), a = arrived_[i].load(), c = created_[i].load();
-      if (s == 0 || a == 0) continue;
+    ForEachMatched(sent, [&](int64_t s, int64_t a, int64_t c) {
       if (first == 0) first = s;
       Bucket& b = buckets[(s - first) / 100'000];
       ++b.n;
@@ -250,7 +258,7 @@ class LatencyRecorder {
         b.to_store = std::max(b.to_store, c - s);
         b.store_to_ws = std::max(b.store_to_ws, a - c);
       }
-    }
+    });
     std::ofstream out(path);
     out << "t_s,matched,max_produce_to_ws_ms,max_produce_to_created_at_ms,max_created_at_to_ws_ms\n";
     for (const auto& [k, b] : buckets)
@@ -261,15 +269,13 @@ class LatencyRecorder {
 
   nlohmann::json Summarize(uint64_t sent) const {
     std::vector<double> total, to_store, store_to_ws;
-    for (uint64_t i = 0; i < sent; ++i) {
-      const int64_t s = sent_[i].load(), a = arrived_[i].load(), c = created_[i].load();
-      if (s == 0 || a == 0) continue;
+    ForEachMatched(sent, [&](int64_t s, int64_t a, int64_t c) {
       total.push_back(static_cast<double>(a - s) / 1000.0);
       if (c != 0) {
         to_store.push_back(static_cast<double>(c - s) / 1000.0);
         store_to_ws.push_back(static_cast<double>(a - c) / 1000.0);
       }
-    }
+    });
     return {{"received", total.size()}, {"missing", sent - total.size()}, {"produce_to_ws", Summary(total)},
             {"produce_to_created_at", Summary(to_store)}, {"created_at_to_ws", Summary(store_to_ws)}};
   }

@@ -116,18 +116,25 @@ bool WsConnection::Send(std::string text) {
 }
 
 void WsConnection::DoWrite() {
+  bool idle = false;
   bool more = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.empty() || finished_) {
       writing_ = false;
-      if (corked_ && !finished_) Cork(false);  // sends what the burst left in the socket
-      return;
+      idle = true;
+    } else {
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      more = !queue_.empty();
+      full_since_.reset();  // the client is making progress
     }
-    current_ = std::move(queue_.front());
-    queue_.pop_front();
-    more = !queue_.empty();
-    full_since_.reset();  // the client is making progress
+  }
+  // The socket options are set outside the lock that Send() takes; corked_ is
+  // the strand's, and a DoWrite that Send() posts meanwhile runs after this.
+  if (idle) {
+    if (corked_ && !finished_) Cork(false);  // sends what the burst left in the socket
+    return;
   }
   if (more && !corked_) Cork(true);
   ws_.text(true);
